@@ -1,0 +1,208 @@
+"""Latency of the main pages and API list endpoints under 20 concurrent loopback clients.
+
+The server runs as `civicshield serve` pinned to core 0 (`taskset -c 0`); this load generator
+runs on core 1. The demo city is loaded and padded with realistic volume (users, audit
+entries, jobs) so list pages are not trivially small. Anchor, measured in the same run:
+`GET /api/v1/health` (a route that does no work beyond the framework and one `SELECT 1`); each
+endpoint's p95 is reported as a ratio to the anchor's. Target: p95 under 150 ms.
+
+Usage: .venv/bin/python bench/web.py [--requests N] [--concurrency C]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import write_section  # noqa: E402
+
+from civicshield import accounts, audit, jobs  # noqa: E402
+from civicshield.accounts import Permission, TokenCreate, UserCreate  # noqa: E402
+from civicshield.core import SYSTEM, Actor, Role, Sector, load_settings  # noqa: E402
+from civicshield.demo import load_demo  # noqa: E402
+from civicshield.http import SESSION_COOKIE  # noqa: E402
+from civicshield.migrations import upgrade  # noqa: E402
+from civicshield.runtime import build_runtime  # noqa: E402
+
+PAGES = ["/", "/admin/users", "/audit", "/jobs", "/tokens", "/profile"]
+API = ["/api/v1/users", "/api/v1/audit", "/api/v1/jobs", "/api/v1/tokens", "/api/v1/me"]
+ANCHOR = "/api/v1/health"
+TARGET_P95_MS = 150.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def seed(env: dict[str, str]) -> tuple[str, str]:
+    """Demo city + volume; return (session cookie, API token) of the administrator."""
+    settings = load_settings(**{k.removeprefix("CIVICSHIELD_").lower(): v for k, v in env.items()
+                                if k.startswith("CIVICSHIELD_")})
+    upgrade(settings.resolved_database_url)
+    rt = build_runtime(settings)
+    load_demo(rt)
+    actor = Actor(kind="cli", name="bench")
+    with rt.session() as s:
+        for i in range(200):
+            role = [Role.ANALYST, Role.RESPONDER, Role.VIEWER, Role.SECTOR_OPERATOR][i % 4]
+            sectors = [list(Sector)[i % 8]] if role is Role.SECTOR_OPERATOR else []
+            accounts.create_user(s, UserCreate(username=f"staff{i:03d}", password=f"Bench-pass-{i:04d}-x",
+                                               role=role, sectors=sectors), actor=actor,
+                                 clock=rt.clock, config=rt.accounts)
+    with rt.session() as s:
+        for i in range(5000):
+            audit.record(s, actor=actor, action="bench.change", entity_type="probe",
+                         entity_id=i, clock=rt.clock, summary=f"synthetic change {i}",
+                         changes={"field": ["old", "new"], "i": i})
+        for i in range(300):
+            jobs.enqueue(s, "audit.verify", registry=rt.jobs, clock=rt.clock,
+                         requested_by=f"bench{i}")
+    with rt.session() as s:
+        admin = accounts.get_user_by_username(s, "admin")
+        session = accounts.start_session(s, user_id=admin.id, pending_totp=False, ip=None,
+                                         user_agent="bench", clock=rt.clock, config=rt.accounts)
+        token = accounts.create_token(
+            s, TokenCreate(name="bench", scopes=[Permission.USERS_READ, Permission.AUDIT_READ,
+                                                 Permission.JOBS_READ, Permission.TOKENS_OWN,
+                                                 Permission.PROFILE_SELF]),
+            owner_id=admin.id, actor=SYSTEM, clock=rt.clock)
+    rt.close()
+    return session.token, token.token
+
+
+async def measure(base: str, path: str, *, n: int, concurrency: int, cookies: dict[str, str],
+                  headers: dict[str, str]) -> dict[str, Any]:
+    latencies: list[float] = []
+    errors = 0
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(n):
+        queue.put_nowait(i)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, cookies=cookies, headers=headers, limits=limits,
+                                 timeout=30) as client:
+        for _ in range(concurrency):  # warm the connections and the server's caches
+            await client.get(path)
+
+        async def worker() -> None:
+            nonlocal errors
+            while not queue.empty():
+                queue.get_nowait()
+                start = time.perf_counter()
+                response = await client.get(path)
+                latencies.append((time.perf_counter() - start) * 1000)
+                if response.status_code != 200:
+                    errors += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    q = statistics.quantiles(latencies, n=100)
+    return {"path": path, "requests": n, "errors": errors, "p50_ms": round(q[49], 1),
+            "p95_ms": round(q[94], 1), "p99_ms": round(q[98], 1),
+            "rps": round(n / elapsed, 1)}
+
+
+def wait_ready(base: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited with {proc.returncode}")
+        try:
+            if httpx.get(base + ANCHOR, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise SystemExit("server did not become ready in 60 s")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--concurrency", type=int, default=20)
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="civicshield-bench-"))
+    port = free_port()
+    env = {"CIVICSHIELD_DATA_DIR": str(workdir / "var"), "CIVICSHIELD_ENVIRONMENT": "production",
+           "CIVICSHIELD_SECRET_KEY": "bench-secret-key-0123456789abcdef",
+           "CIVICSHIELD_WORKER_IN_PROCESS": "false", "CIVICSHIELD_LOG_LEVEL": "WARNING",
+           "CIVICSHIELD_LOGIN_IP_LIMIT_PER_MINUTE": "100000"}
+    session_token, api_token = seed(env)
+    pin = ["taskset", "-c", "0"] if shutil.which("taskset") and os.cpu_count() and \
+        os.cpu_count() >= 2 else []  # type: ignore[operator]
+    if pin:
+        os.sched_setaffinity(0, {1})
+    exe = str(Path(sys.executable).with_name("civicshield"))
+    server = subprocess.Popen([*pin, exe, "serve", "--port", str(port), "--no-worker"],
+                              env={**os.environ, **env})
+    base = f"http://127.0.0.1:{port}"
+    results: list[dict[str, Any]] = []
+    try:
+        wait_ready(base, server)
+        cpu_before = cpu_seconds(server.pid)
+        auth = {"Authorization": f"Bearer {api_token}"}
+        for path in [ANCHOR, *PAGES, *API]:
+            cookies = {SESSION_COOKIE: session_token} if path in PAGES else {}
+            headers = auth if path in API else {}
+            result = asyncio.run(measure(base, path, n=args.requests,
+                                         concurrency=args.concurrency, cookies=cookies,
+                                         headers=headers))
+            results.append(result)
+            print(f"{path:22} p50 {result['p50_ms']:7.1f} ms  p95 {result['p95_ms']:7.1f} ms  "
+                  f"{result['rps']:7.1f} req/s  errors {result['errors']}")
+        server_cpu = cpu_seconds(server.pid) - cpu_before
+    finally:
+        server.terminate()
+        server.wait(10)
+        shutil.rmtree(workdir, ignore_errors=True)
+    anchor = results[0]["p95_ms"] or 0.1
+    for r in results:
+        r["p95_vs_anchor"] = round(r["p95_ms"] / anchor, 2)
+    worst = max(r["p95_ms"] for r in results[1:])
+    rows = "\n".join(
+        f"| `{r['path']}` | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | {r['rps']} | "
+        f"{r['p95_vs_anchor']}× | {r['errors']} |" for r in results)
+    body = f"""
+Server `civicshield serve` (uvicorn, one process) pinned to core 0; {args.concurrency}
+concurrent keep-alive clients (httpx, asyncio) on core 1; {args.requests} GET requests per
+endpoint after a warm-up. Data: the demo city plus 200 users, 5,000 audit entries and 300
+jobs; pages as the administrator's session, API calls with an API token. Anchor: `{ANCHOR}`
+in the same run. Server CPU time for all requests: {server_cpu:.1f} s.
+
+| Endpoint | p50 (ms) | p95 (ms) | p99 (ms) | Throughput (req/s) | p95 / anchor | Errors |
+|---|---:|---:|---:|---:|---:|---:|
+{rows}
+
+Worst p95 over pages and API lists: **{worst} ms** (target < {TARGET_P95_MS:.0f} ms:
+{"met" if worst < TARGET_P95_MS else "NOT met"}).
+"""
+    write_section("web", body, {"results": results, "concurrency": args.concurrency,
+                                "requests": args.requests, "server_cpu_s": server_cpu,
+                                "worst_p95_ms": worst, "target_p95_ms": TARGET_P95_MS})
+    print(f"worst p95 {worst} ms (target {TARGET_P95_MS} ms); wrote docs/benchmarks.md")
+    if any(r["errors"] for r in results):
+        raise SystemExit("some requests failed; see the Errors column")
+
+
+if __name__ == "__main__":
+    main()

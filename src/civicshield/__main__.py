@@ -1,0 +1,5 @@
+"""`python -m civicshield` runs the CLI."""
+
+from civicshield.cli import main
+
+main()

@@ -1,0 +1,15 @@
+"""Accounts' default plugin: registers its jobs through the same hooks any plugin uses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from civicshield.accounts.jobs import JOBS
+from civicshield.core.hookspecs import hookimpl
+
+__all__ = ["civicshield_register_jobs"]
+
+
+@hookimpl
+def civicshield_register_jobs() -> list[Any]:
+    return list(JOBS)

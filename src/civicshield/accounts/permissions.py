@@ -1,0 +1,58 @@
+"""Permissions and what each role is granted. Deny by default: a permission not listed for a
+role is refused. Every web and API route declares the permission it needs."""
+
+from __future__ import annotations
+
+from civicshield.core.enums import Role
+from civicshield.core.i18n import N_
+
+__all__ = ["ROLE_PERMISSIONS", "Permission", "permissions_for"]
+
+from enum import StrEnum
+
+
+class Permission(StrEnum):
+    DASHBOARD_VIEW = "dashboard:view"
+    PROFILE_SELF = "profile:self"
+    USERS_READ = "users:read"
+    USERS_MANAGE = "users:manage"
+    TOKENS_OWN = "tokens:own"
+    TOKENS_MANAGE = "tokens:manage"
+    AUDIT_READ = "audit:read"
+    AUDIT_VERIFY = "audit:verify"
+    JOBS_READ = "jobs:read"
+    JOBS_MANAGE = "jobs:manage"
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+
+_LABELS = {
+    Permission.DASHBOARD_VIEW: N_("View the dashboard"),
+    Permission.PROFILE_SELF: N_("Edit own profile"),
+    Permission.USERS_READ: N_("See users"),
+    Permission.USERS_MANAGE: N_("Create, change and disable users"),
+    Permission.TOKENS_OWN: N_("Create and revoke own API tokens"),
+    Permission.TOKENS_MANAGE: N_("Manage everyone's API tokens"),
+    Permission.AUDIT_READ: N_("Read the audit log"),
+    Permission.AUDIT_VERIFY: N_("Verify the audit chain"),
+    Permission.JOBS_READ: N_("See background jobs"),
+    Permission.JOBS_MANAGE: N_("Run and retry background jobs"),
+}
+
+_EVERYONE = {Permission.DASHBOARD_VIEW, Permission.PROFILE_SELF}
+_STAFF = _EVERYONE | {Permission.TOKENS_OWN, Permission.JOBS_READ}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.ANALYST: frozenset(_STAFF | {Permission.AUDIT_READ}),
+    Role.RESPONDER: frozenset(_STAFF),
+    Role.PRIVACY_OFFICER: frozenset(_STAFF | {Permission.AUDIT_READ}),
+    Role.SECTOR_OPERATOR: frozenset(_EVERYONE | {Permission.TOKENS_OWN}),
+    Role.VIEWER: frozenset(_EVERYONE),
+}
+
+
+def permissions_for(role: Role) -> frozenset[Permission]:
+    return ROLE_PERMISSIONS[role]

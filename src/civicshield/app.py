@@ -1,0 +1,71 @@
+"""Composition root: `create_app(settings)` wires the runtime, web pages and REST API.
+
+Nothing here runs at import time; servers and tests call `create_app`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from civicshield import __version__, api, web
+from civicshield.core.errors import CivicShieldError
+from civicshield.core.settings import Settings, load_settings
+from civicshield.http import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from civicshield.runtime import Runtime, build_runtime
+from civicshield.worker import Worker
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+    settings = settings or (runtime.settings if runtime else load_settings())
+    rt = runtime or build_runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        worker = Worker(rt) if settings.worker_in_process else None
+        if worker is not None:
+            worker.start_thread()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+            if runtime is None:
+                rt.close()
+
+    app = FastAPI(
+        title="CivicShield API",
+        version=__version__,
+        description="REST API of CivicShield. Conventions: see docs/api.md.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.runtime = rt
+    api.install(app, rt)
+    web.install(app, rt)
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith("/api/"):
+            return api.error_response(request, exc)
+        return web.error_response(request, exc)
+
+    app.add_exception_handler(CivicShieldError, handle)
+    app.add_exception_handler(StarletteHTTPException, handle)
+    app.add_exception_handler(RequestValidationError, handle)
+    app.add_exception_handler(Exception, handle)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure is True)
+    app.add_middleware(BodySizeLimitMiddleware, limit=settings.max_body_bytes)
+    return app

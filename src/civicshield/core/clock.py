@@ -1,0 +1,43 @@
+"""Injectable clocks: services take a `Clock` so deadlines and ages are testable without sleeping."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+__all__ = ["Clock", "FrozenClock", "SystemClock", "utcnow"]
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware, in UTC."""
+        ...
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return utcnow()
+
+
+class FrozenClock:
+    """A clock that only moves when told to (tests, simulations)."""
+
+    def __init__(self, at: datetime) -> None:
+        if at.tzinfo is None:
+            raise ValueError("FrozenClock needs a timezone-aware datetime")
+        self._at = at.astimezone(UTC)
+
+    def now(self) -> datetime:
+        return self._at
+
+    def advance(self, delta: timedelta) -> None:
+        self._at += delta
+
+    def set(self, at: datetime) -> None:
+        if at.tzinfo is None:
+            raise ValueError("FrozenClock needs a timezone-aware datetime")
+        self._at = at.astimezone(UTC)

@@ -1,0 +1,31 @@
+"""Plugin hooks (pluggy). CivicShield registers its own features through these same hooks.
+
+Every hook is documented in `docs/plugins.md` (a test checks it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pluggy
+
+__all__ = ["PROJECT", "hookimpl", "hookspec"]
+
+PROJECT = "civicshield"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def civicshield_register_jobs() -> list[Any]:  # type: ignore[empty-body]
+    """Return job definitions (`civicshield.jobs.JobDefinition`) this plugin provides."""
+
+
+@hookspec
+def civicshield_load_demo(session: Any, clock: Any) -> None:
+    """Add this plugin's part of the demo city; must be idempotent."""
+
+
+@hookspec
+def civicshield_navigation() -> list[Any]:  # type: ignore[empty-body]
+    """Return navigation entries (`civicshield.web.NavItem`) for the dashboard menu."""

@@ -1,0 +1,15 @@
+"""Mail's default plugin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from civicshield.core.hookspecs import hookimpl
+from civicshield.mail.jobs import JOBS
+
+__all__ = ["civicshield_register_jobs"]
+
+
+@hookimpl
+def civicshield_register_jobs() -> list[Any]:
+    return list(JOBS)

@@ -1,0 +1,45 @@
+"""Messages the web layer shows that are not in templates: one-time notices after a redirect
+(by key, so the cookie carries no text) and the domain's field messages.
+
+Domains raise English messages; the ones a form can produce are listed here with `N_` so they
+are extracted into the catalogues and `Page.gettext` can translate them. An unknown message
+is shown in English rather than hidden.
+"""
+
+from __future__ import annotations
+
+from civicshield.core.i18n import N_
+
+__all__ = ["DOMAIN_MESSAGES", "FLASH", "FLASH_COOKIE"]
+
+FLASH_COOKIE = "cs_flash"
+
+FLASH: dict[str, str] = {
+    "saved": N_("Your changes were saved."),
+    "user_created": N_("The user was created."),
+    "user_updated": N_("The user was updated."),
+    "user_enabled": N_("The account is active again."),
+    "user_disabled": N_("The account was disabled and its sessions and tokens ended."),
+    "totp_disabled": N_("Two-factor login was turned off."),
+    "totp_enabled": N_("Two-factor login is on. You will be asked for a code at each login."),
+    "password_changed": N_("Your password was changed. Other sessions were signed out."),
+    "token_revoked": N_("The token was revoked."),
+    "job_retried": N_("The job was queued again."),
+    "job_cancelled": N_("The job was cancelled."),
+    "job_queued": N_("The job was queued."),
+    "logged_out": N_("You have signed out."),
+    "login_expired": N_("Your sign-in expired. Please sign in again."),
+}
+
+# English messages raised by the domains that forms show next to a field.
+DOMAIN_MESSAGES: tuple[str, ...] = (
+    N_("use at least 12 characters"),
+    N_("do not use a common password or one containing the username"),
+    N_("use more different characters"),
+    N_("choose at least one sector"),
+    N_("leave empty for this role"),
+    N_("wrong password"),
+    N_("code does not match"),
+    N_("you cannot change your own role or disable yourself"),
+    N_("two-factor login is not enabled for this user"),
+)

@@ -1,0 +1,97 @@
+"""Jinja2 environments for the pages: one per language, so translations never leak between
+concurrent requests (gettext is installed on the environment, not per render).
+
+Dates are shown in the reader's time zone and locale (`localtime`, `timetag`); the zone and
+locale come from the render context, which `Page` fills for every request.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+from babel.dates import format_datetime
+from babel.numbers import format_decimal
+from babel.support import NullTranslations
+from markupsafe import Markup
+
+from civicshield.core.templating import babel_locale, load_translations
+
+__all__ = ["TEMPLATES_DIR", "Renderer"]
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+
+
+@jinja2.pass_context
+def localtime(context: jinja2.runtime.Context, value: datetime | None, fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    zone = ZoneInfo(context["timezone"])
+    return str(format_datetime(value.astimezone(zone), format=fmt,
+                               locale=babel_locale(context["language"])))
+
+
+@jinja2.pass_context
+def timetag(context: jinja2.runtime.Context, value: datetime | None, fmt: str = "medium") -> Markup:
+    """`<time datetime="ISO">localised</time>`: machine-readable and shown in the reader's zone."""
+    if value is None:
+        return Markup("")
+    return Markup('<time datetime="{}">{}</time>').format(
+        value.isoformat(), localtime(context, value, fmt)
+    )
+
+
+@jinja2.pass_context
+def number(context: jinja2.runtime.Context, value: int | float) -> str:
+    return str(format_decimal(value, locale=babel_locale(context["language"])))
+
+
+def as_json(value: Any) -> str:
+    """Compact JSON for showing stored values (audit changes, job arguments) as text."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+class Renderer:
+    def __init__(self, folder: Path = TEMPLATES_DIR, globals_: Mapping[str, Any] | None = None):
+        self._folder = folder
+        self._globals = dict(globals_ or {})
+        self._envs: dict[str, jinja2.Environment] = {}
+        self._translations: dict[str, NullTranslations] = {}
+        self._lock = threading.Lock()
+
+    def environment(self, language: str) -> jinja2.Environment:
+        with self._lock:
+            env = self._envs.get(language)
+            if env is None:
+                env = self._envs[language] = self._build(language)
+            return env
+
+    def _build(self, language: str) -> jinja2.Environment:
+        translations = self._translations[language] = load_translations(language)
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(self._folder)),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            extensions=["jinja2.ext.i18n"],
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+        env.filters.update(localtime=localtime, timetag=timetag, number=number, as_json=as_json)
+        env.globals.update(self._globals)
+        return env
+
+    def render(self, name: str, context: Mapping[str, Any], *, language: str) -> str:
+        return self.environment(language).get_template(name).render(**context)
+
+    def gettext(self, language: str, message: str, **values: Any) -> str:
+        """Translate one message outside a template (flash messages, field errors)."""
+        self.environment(language)
+        translated = self._translations[language].ugettext(message)
+        return translated % values if values else translated
