@@ -27,14 +27,23 @@ def write_section(name: str, body: str, figures: dict[str, Any]) -> None:
     """Replace (or add) the `## bench/NAME.py` section; keep other benches' sections."""
     (DOCS / "benchmarks").mkdir(parents=True, exist_ok=True)
     (DOCS / "benchmarks" / f"{name}.json").write_text(
-        json.dumps(figures, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        json.dumps(figures, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
     path = DOCS / "benchmarks.md"
-    text = path.read_text(encoding="utf-8") if path.exists() else (
-        "# Benchmarks\n\nEach section is written by the script it names; re-run it to refresh.\n"
+    text = (
+        path.read_text(encoding="utf-8")
+        if path.exists()
+        else (
+            "# Benchmarks\n\nEach section is written by the script it names; "
+            "re-run it to refresh.\n"
+        )
     )
     stamp = datetime.now(UTC).strftime("%Y-%m-%d")
     section = f"## bench/{name}.py — {stamp} — {cpu_name()}\n\n{body.strip()}\n"
     pattern = re.compile(rf"^## bench/{re.escape(name)}\.py .*?(?=^## |\Z)", re.S | re.M)
-    text = pattern.sub(lambda _m: section + "\n", text) if pattern.search(text) else (
-        text.rstrip() + "\n\n" + section)
+    text = (
+        pattern.sub(lambda _m: section + "\n", text)
+        if pattern.search(text)
+        else (text.rstrip() + "\n\n" + section)
+    )
     path.write_text(text.rstrip() + "\n", encoding="utf-8")

@@ -27,15 +27,15 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import write_section  # noqa: E402
+from _report import write_section
 
-from civicshield import accounts, audit, jobs  # noqa: E402
-from civicshield.accounts import Permission, TokenCreate, UserCreate  # noqa: E402
-from civicshield.core import SYSTEM, Actor, Role, Sector, load_settings  # noqa: E402
-from civicshield.demo import load_demo  # noqa: E402
-from civicshield.http import SESSION_COOKIE  # noqa: E402
-from civicshield.migrations import upgrade  # noqa: E402
-from civicshield.runtime import build_runtime  # noqa: E402
+from civicshield import accounts, audit, jobs
+from civicshield.accounts import Permission, TokenCreate, UserCreate
+from civicshield.core import SYSTEM, Actor, Role, Sector, load_settings
+from civicshield.demo import load_demo
+from civicshield.http import SESSION_COOKIE
+from civicshield.migrations import upgrade
+from civicshield.runtime import build_runtime
 
 PAGES = ["/", "/admin/users", "/audit", "/jobs", "/tokens", "/profile"]
 API = ["/api/v1/users", "/api/v1/audit", "/api/v1/jobs", "/api/v1/tokens", "/api/v1/me"]
@@ -51,8 +51,13 @@ def free_port() -> int:
 
 def seed(env: dict[str, str]) -> tuple[str, str]:
     """Demo city + volume; return (session cookie, API token) of the administrator."""
-    settings = load_settings(**{k.removeprefix("CIVICSHIELD_").lower(): v for k, v in env.items()
-                                if k.startswith("CIVICSHIELD_")})
+    settings = load_settings(
+        **{
+            k.removeprefix("CIVICSHIELD_").lower(): v
+            for k, v in env.items()
+            if k.startswith("CIVICSHIELD_")
+        }
+    )
     upgrade(settings.resolved_database_url)
     rt = build_runtime(settings)
     load_demo(rt)
@@ -61,40 +66,83 @@ def seed(env: dict[str, str]) -> tuple[str, str]:
         for i in range(200):
             role = [Role.ANALYST, Role.RESPONDER, Role.VIEWER, Role.SECTOR_OPERATOR][i % 4]
             sectors = [list(Sector)[i % 8]] if role is Role.SECTOR_OPERATOR else []
-            accounts.create_user(s, UserCreate(username=f"staff{i:03d}", password=f"Bench-pass-{i:04d}-x",
-                                               role=role, sectors=sectors), actor=actor,
-                                 clock=rt.clock, config=rt.accounts)
+            accounts.create_user(
+                s,
+                UserCreate(
+                    username=f"staff{i:03d}",
+                    password=f"Bench-pass-{i:04d}-x",
+                    role=role,
+                    sectors=sectors,
+                ),
+                actor=actor,
+                clock=rt.clock,
+                config=rt.accounts,
+            )
     with rt.session() as s:
         for i in range(5000):
-            audit.record(s, actor=actor, action="bench.change", entity_type="probe",
-                         entity_id=i, clock=rt.clock, summary=f"synthetic change {i}",
-                         changes={"field": ["old", "new"], "i": i})
+            audit.record(
+                s,
+                actor=actor,
+                action="bench.change",
+                entity_type="probe",
+                entity_id=i,
+                clock=rt.clock,
+                summary=f"synthetic change {i}",
+                changes={"field": ["old", "new"], "i": i},
+            )
         for i in range(300):
-            jobs.enqueue(s, "audit.verify", registry=rt.jobs, clock=rt.clock,
-                         requested_by=f"bench{i}")
+            jobs.enqueue(
+                s, "audit.verify", registry=rt.jobs, clock=rt.clock, requested_by=f"bench{i}"
+            )
     with rt.session() as s:
         admin = accounts.get_user_by_username(s, "admin")
-        session = accounts.start_session(s, user_id=admin.id, pending_totp=False, ip=None,
-                                         user_agent="bench", clock=rt.clock, config=rt.accounts)
+        session = accounts.start_session(
+            s,
+            user_id=admin.id,
+            pending_totp=False,
+            ip=None,
+            user_agent="bench",
+            clock=rt.clock,
+            config=rt.accounts,
+        )
         token = accounts.create_token(
-            s, TokenCreate(name="bench", scopes=[Permission.USERS_READ, Permission.AUDIT_READ,
-                                                 Permission.JOBS_READ, Permission.TOKENS_OWN,
-                                                 Permission.PROFILE_SELF]),
-            owner_id=admin.id, actor=SYSTEM, clock=rt.clock)
+            s,
+            TokenCreate(
+                name="bench",
+                scopes=[
+                    Permission.USERS_READ,
+                    Permission.AUDIT_READ,
+                    Permission.JOBS_READ,
+                    Permission.TOKENS_OWN,
+                    Permission.PROFILE_SELF,
+                ],
+            ),
+            owner_id=admin.id,
+            actor=SYSTEM,
+            clock=rt.clock,
+        )
     rt.close()
     return session.token, token.token
 
 
-async def measure(base: str, path: str, *, n: int, concurrency: int, cookies: dict[str, str],
-                  headers: dict[str, str]) -> dict[str, Any]:
+async def measure(
+    base: str,
+    path: str,
+    *,
+    n: int,
+    concurrency: int,
+    cookies: dict[str, str],
+    headers: dict[str, str],
+) -> dict[str, Any]:
     latencies: list[float] = []
     errors = 0
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(n):
         queue.put_nowait(i)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, cookies=cookies, headers=headers, limits=limits,
-                                 timeout=30) as client:
+    async with httpx.AsyncClient(
+        base_url=base, cookies=cookies, headers=headers, limits=limits, timeout=30
+    ) as client:
         for _ in range(concurrency):  # warm the connections and the server's caches
             await client.get(path)
 
@@ -113,9 +161,15 @@ async def measure(base: str, path: str, *, n: int, concurrency: int, cookies: di
         elapsed = time.perf_counter() - started
     latencies.sort()
     q = statistics.quantiles(latencies, n=100)
-    return {"path": path, "requests": n, "errors": errors, "p50_ms": round(q[49], 1),
-            "p95_ms": round(q[94], 1), "p99_ms": round(q[98], 1),
-            "rps": round(n / elapsed, 1)}
+    return {
+        "path": path,
+        "requests": n,
+        "errors": errors,
+        "p50_ms": round(q[49], 1),
+        "p95_ms": round(q[94], 1),
+        "p99_ms": round(q[98], 1),
+        "rps": round(n / elapsed, 1),
+    }
 
 
 def wait_ready(base: str, proc: subprocess.Popen[bytes]) -> None:
@@ -143,18 +197,26 @@ def main() -> None:
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="civicshield-bench-"))
     port = free_port()
-    env = {"CIVICSHIELD_DATA_DIR": str(workdir / "var"), "CIVICSHIELD_ENVIRONMENT": "production",
-           "CIVICSHIELD_SECRET_KEY": "bench-secret-key-0123456789abcdef",
-           "CIVICSHIELD_WORKER_IN_PROCESS": "false", "CIVICSHIELD_LOG_LEVEL": "WARNING",
-           "CIVICSHIELD_LOGIN_IP_LIMIT_PER_MINUTE": "100000"}
+    env = {
+        "CIVICSHIELD_DATA_DIR": str(workdir / "var"),
+        "CIVICSHIELD_ENVIRONMENT": "production",
+        "CIVICSHIELD_SECRET_KEY": "bench-secret-key-0123456789abcdef",
+        "CIVICSHIELD_WORKER_IN_PROCESS": "false",
+        "CIVICSHIELD_LOG_LEVEL": "WARNING",
+        "CIVICSHIELD_LOGIN_IP_LIMIT_PER_MINUTE": "100000",
+    }
     session_token, api_token = seed(env)
-    pin = ["taskset", "-c", "0"] if shutil.which("taskset") and os.cpu_count() and \
-        os.cpu_count() >= 2 else []  # type: ignore[operator]
+    pin = (
+        ["taskset", "-c", "0"]
+        if shutil.which("taskset") and os.cpu_count() and os.cpu_count() >= 2
+        else []
+    )  # type: ignore[operator]
     if pin:
         os.sched_setaffinity(0, {1})
     exe = str(Path(sys.executable).with_name("civicshield"))
-    server = subprocess.Popen([*pin, exe, "serve", "--port", str(port), "--no-worker"],
-                              env={**os.environ, **env})
+    server = subprocess.Popen(
+        [*pin, exe, "serve", "--port", str(port), "--no-worker"], env={**os.environ, **env}
+    )
     base = f"http://127.0.0.1:{port}"
     results: list[dict[str, Any]] = []
     try:
@@ -164,12 +226,21 @@ def main() -> None:
         for path in [ANCHOR, *PAGES, *API]:
             cookies = {SESSION_COOKIE: session_token} if path in PAGES else {}
             headers = auth if path in API else {}
-            result = asyncio.run(measure(base, path, n=args.requests,
-                                         concurrency=args.concurrency, cookies=cookies,
-                                         headers=headers))
+            result = asyncio.run(
+                measure(
+                    base,
+                    path,
+                    n=args.requests,
+                    concurrency=args.concurrency,
+                    cookies=cookies,
+                    headers=headers,
+                )
+            )
             results.append(result)
-            print(f"{path:22} p50 {result['p50_ms']:7.1f} ms  p95 {result['p95_ms']:7.1f} ms  "
-                  f"{result['rps']:7.1f} req/s  errors {result['errors']}")
+            print(
+                f"{path:22} p50 {result['p50_ms']:7.1f} ms  p95 {result['p95_ms']:7.1f} ms  "
+                f"{result['rps']:7.1f} req/s  errors {result['errors']}"
+            )
         server_cpu = cpu_seconds(server.pid) - cpu_before
     finally:
         server.terminate()
@@ -181,7 +252,9 @@ def main() -> None:
     worst = max(r["p95_ms"] for r in results[1:])
     rows = "\n".join(
         f"| `{r['path']}` | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | {r['rps']} | "
-        f"{r['p95_vs_anchor']}× | {r['errors']} |" for r in results)
+        f"{r['p95_vs_anchor']}× | {r['errors']} |"
+        for r in results
+    )
     body = f"""
 Server `civicshield serve` (uvicorn, one process) pinned to core 0; {args.concurrency}
 concurrent keep-alive clients (httpx, asyncio) on core 1; {args.requests} GET requests per
@@ -196,9 +269,18 @@ in the same run. Server CPU time for all requests: {server_cpu:.1f} s.
 Worst p95 over pages and API lists: **{worst} ms** (target < {TARGET_P95_MS:.0f} ms:
 {"met" if worst < TARGET_P95_MS else "NOT met"}).
 """
-    write_section("web", body, {"results": results, "concurrency": args.concurrency,
-                                "requests": args.requests, "server_cpu_s": server_cpu,
-                                "worst_p95_ms": worst, "target_p95_ms": TARGET_P95_MS})
+    write_section(
+        "web",
+        body,
+        {
+            "results": results,
+            "concurrency": args.concurrency,
+            "requests": args.requests,
+            "server_cpu_s": server_cpu,
+            "worst_p95_ms": worst,
+            "target_p95_ms": TARGET_P95_MS,
+        },
+    )
     print(f"worst p95 {worst} ms (target {TARGET_P95_MS} ms); wrote docs/benchmarks.md")
     if any(r["errors"] for r in results):
         raise SystemExit("some requests failed; see the Errors column")

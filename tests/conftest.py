@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings as hypothesis_settings
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from civicshield import accounts
 from civicshield.accounts import Principal, UserCreate
@@ -98,14 +99,20 @@ def runtime(settings: Settings, clock: FrozenClock) -> Iterator[Runtime]:
 
 
 def make_user(
-    rt: Runtime, username: str, role: Role = Role.ANALYST, *, password: str = PASSWORD,
+    rt: Runtime,
+    username: str,
+    role: Role = Role.ANALYST,
+    *,
+    password: str = PASSWORD,
     sectors: list[Sector] | None = None,
 ) -> accounts.UserRead:
     with rt.session() as session:
         return accounts.create_user(
             session,
             UserCreate(username=username, password=password, role=role, sectors=sectors or []),
-            actor=SYSTEM, clock=rt.clock, config=rt.accounts,
+            actor=SYSTEM,
+            clock=rt.clock,
+            config=rt.accounts,
         )
 
 

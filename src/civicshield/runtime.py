@@ -58,8 +58,12 @@ class Runtime:
     @property
     def services(self) -> dict[str, object]:
         """What job functions may use (`JobContext.services`)."""
-        return {"settings": self.settings, "accounts": self.accounts, "mailer": self.mailer,
-                "events": self.events}
+        return {
+            "settings": self.settings,
+            "accounts": self.accounts,
+            "mailer": self.mailer,
+            "events": self.events,
+        }
 
     def close(self) -> None:
         self.db.dispose()

@@ -13,8 +13,11 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 def test_every_setting_is_documented() -> None:
     text = (DOCS / "configuration.md").read_text(encoding="utf-8")
-    missing = [f"CIVICSHIELD_{n.upper()}" for n in Settings.model_fields
-               if f"`CIVICSHIELD_{n.upper()}`" not in text]
+    missing = [
+        f"CIVICSHIELD_{n.upper()}"
+        for n in Settings.model_fields
+        if f"`CIVICSHIELD_{n.upper()}`" not in text
+    ]
     assert not missing, f"undocumented settings in docs/configuration.md: {missing}"
 
 
@@ -58,8 +61,14 @@ def test_permission_table_matches_the_roles() -> None:
     from civicshield.accounts import ROLE_PERMISSIONS
     from civicshield.core import Role
 
-    order = [Role.ADMIN, Role.ANALYST, Role.RESPONDER, Role.PRIVACY_OFFICER,
-             Role.SECTOR_OPERATOR, Role.VIEWER]
+    order = [
+        Role.ADMIN,
+        Role.ANALYST,
+        Role.RESPONDER,
+        Role.PRIVACY_OFFICER,
+        Role.SECTOR_OPERATOR,
+        Role.VIEWER,
+    ]
     text = (DOCS / "permissions.md").read_text(encoding="utf-8")
     for line in text.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]

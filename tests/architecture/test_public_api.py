@@ -10,7 +10,8 @@ import pytest
 import civicshield
 
 PACKAGES = sorted(
-    m.name for m in pkgutil.walk_packages(civicshield.__path__, "civicshield.")
+    m.name
+    for m in pkgutil.walk_packages(civicshield.__path__, "civicshield.")
     if m.ispkg and ".migrations.versions" not in m.name
 )
 

@@ -38,9 +38,16 @@ def test_every_route_declares_access(app: Any) -> None:
 
 def test_public_routes_are_few_and_expected(app: Any) -> None:
     public = sorted(
-        route.path for route in app.routes
+        route.path
+        for route in app.routes
         if isinstance(route, APIRoute) and PUBLIC in _declarations(route.dependant)
     )
-    allowed_prefixes = ("/login", "/logout", "/preferences/", "/api/v1/health", "/api/docs",
-                        "/static")
+    allowed_prefixes = (
+        "/login",
+        "/logout",
+        "/preferences/",
+        "/api/v1/health",
+        "/api/docs",
+        "/static",
+    )
     assert all(p.startswith(allowed_prefixes) for p in public), public

@@ -15,8 +15,18 @@ __all__ = ["check_policy", "generate_password", "hash_password", "verify_passwor
 
 MIN_LENGTH = 12
 _COMMON = frozenset(
-    {"password1234", "123456789012", "qwertyuiop12", "contraseña123", "motdepasse12",
-     "administrator", "civicshield1", "changeme1234", "welcome12345", "letmein12345"}
+    {
+        "password1234",
+        "123456789012",
+        "qwertyuiop12",
+        "contraseña123",
+        "motdepasse12",
+        "administrator",
+        "civicshield1",
+        "changeme1234",
+        "welcome12345",
+        "letmein12345",
+    }
 )
 # Used for hashing when the user does not exist, so timing does not reveal valid usernames.
 DUMMY_HASH_INPUT = "civicshield-no-such-user"
@@ -26,7 +36,7 @@ def check_policy(password: str, *, username: str) -> None:
     problems = []
     if len(password) < MIN_LENGTH:
         problems.append(f"use at least {MIN_LENGTH} characters")
-    if password.lower() in _COMMON or username and username.lower() in password.lower():
+    if password.lower() in _COMMON or (username and username.lower() in password.lower()):
         problems.append("do not use a common password or one containing the username")
     if len(set(password)) < 5:
         problems.append("use more different characters")

@@ -23,8 +23,9 @@ def provisioning_uri(secret: str, *, account: str, issuer: str) -> str:
 
 def qr_svg(uri: str) -> str:
     buffer = io.BytesIO()
-    segno.make(uri, error="m").save(buffer, kind="svg", scale=4, border=2, xmldecl=False,
-                                    svgns=True, title="TOTP QR code")
+    segno.make(uri, error="m").save(
+        buffer, kind="svg", scale=4, border=2, xmldecl=False, svgns=True, title="TOTP QR code"
+    )
     return buffer.getvalue().decode("utf-8")
 
 

@@ -19,6 +19,10 @@ def _prune_sessions(ctx: JobContext) -> dict[str, Any]:
 
 
 JOBS = [
-    JobDefinition(name="accounts.prune_sessions", run=_prune_sessions,
-                  description="Delete expired and idle browser sessions.", every_seconds=3600),
+    JobDefinition(
+        name="accounts.prune_sessions",
+        run=_prune_sessions,
+        description="Delete expired and idle browser sessions.",
+        every_seconds=3600,
+    ),
 ]

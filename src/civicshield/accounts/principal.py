@@ -43,6 +43,10 @@ class Principal:
     @property
     def actor(self) -> Actor:
         if self.via == "token":
-            return Actor(kind="token", name=f"{self.username}#{self.token_id}",
-                         user_id=self.user_id, ip=self.ip)
+            return Actor(
+                kind="token",
+                name=f"{self.username}#{self.token_id}",
+                user_id=self.user_id,
+                ip=self.ip,
+            )
         return Actor(kind="user", name=self.username, user_id=self.user_id, ip=self.ip)

@@ -32,8 +32,9 @@ class SlidingWindowLimiter:
                 hits.popleft()
             if len(hits) >= self.limit:
                 retry = int(hits[0] - horizon) + 1
-                raise RateLimited("too many login attempts from your address; wait and retry",
-                                  retry_after=retry)
+                raise RateLimited(
+                    "too many login attempts from your address; wait and retry", retry_after=retry
+                )
             hits.append(now)
             if len(self._hits) > self.max_keys:
                 self._evict(horizon)

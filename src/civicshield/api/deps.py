@@ -38,8 +38,8 @@ from civicshield.runtime import Runtime
 
 __all__ = [
     "CSRF_HEADER",
-    "PaginationDep",
     "Pagination",
+    "PaginationDep",
     "PrincipalDep",
     "RuntimeDep",
     "SessionDep",
@@ -56,11 +56,15 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 # Declared for the OpenAPI document (security schemes); `lookup_principal` does the work.
 bearer_scheme = HTTPBearer(
-    auto_error=False, scheme_name="bearerToken", bearerFormat="cs_<prefix>_<secret>",
+    auto_error=False,
+    scheme_name="bearerToken",
+    bearerFormat="cs_<prefix>_<secret>",
     description="An API token (`civicshield tokens create` or POST /api/v1/tokens).",
 )
 cookie_scheme = APIKeyCookie(
-    name=SESSION_COOKIE, auto_error=False, scheme_name="sessionCookie",
+    name=SESSION_COOKIE,
+    auto_error=False,
+    scheme_name="sessionCookie",
     description=f"The browser session of the web UI; writes also need the `{CSRF_HEADER}` "
     "header with the session's CSRF token.",
 )

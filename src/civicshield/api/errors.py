@@ -65,13 +65,18 @@ def error_response(request: Request, exc: Exception) -> Response:
     else:
         reference = secrets.token_hex(6)
         log.exception(
-            "unhandled error (reference %s) on %s %s", reference, request.method, instance,
+            "unhandled error (reference %s) on %s %s",
+            reference,
+            request.method,
+            instance,
             exc_info=exc,
         )
         response = problem_response(
-            500, "Internal server error",
+            500,
+            "Internal server error",
             f"an unexpected error occurred; it was logged with reference {reference}",
-            slug="internal", instance=instance,
+            slug="internal",
+            instance=instance,
         )
     if response.status_code == 401:
         response.headers["WWW-Authenticate"] = "Bearer"
@@ -85,9 +90,11 @@ def _validation_problem(errors: Sequence[Any], instance: str) -> Response:
             position = loc[1] if len(loc) > 1 else 0
             reason = (error.get("ctx") or {}).get("error", "invalid JSON")
             return problem_response(
-                422, "Malformed JSON",
+                422,
+                "Malformed JSON",
                 f"the request body is not valid JSON: {reason} at position {position}",
-                slug="malformed-json", instance=instance,
+                slug="malformed-json",
+                instance=instance,
                 errors=[FieldError(loc, f"{reason} (position {position})")],
             )
     fields = [

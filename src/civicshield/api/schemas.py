@@ -120,7 +120,9 @@ class PasswordReset(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     password: str | None = Field(
-        default=None, min_length=1, max_length=1024,
+        default=None,
+        min_length=1,
+        max_length=1024,
         description="The new password; omit it (or send no body) to have one generated.",
     )
 

@@ -26,6 +26,11 @@ def _verify(ctx: JobContext) -> dict[str, Any]:
 
 
 JOBS = [
-    JobDefinition(name="audit.verify", run=_verify, max_attempts=1,
-                  description="Verify the hash chain of the audit log.", every_seconds=86400),
+    JobDefinition(
+        name="audit.verify",
+        run=_verify,
+        max_attempts=1,
+        description="Verify the hash chain of the audit log.",
+        every_seconds=86400,
+    ),
 ]

@@ -138,7 +138,10 @@ def list_entries(
         query.order_by(AuditEntry.seq.desc()).limit(limit).offset(offset)
     ).scalars()
     return AuditPage(
-        items=[AuditEntryRead.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
+        items=[AuditEntryRead.model_validate(r) for r in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
     )
 
 
@@ -158,31 +161,50 @@ def verify_chain(session: Session, *, batch: int = 5000) -> ChainReport:
         for row in rows:
             if row.seq != expected_seq:
                 return ChainReport(
-                    ok=False, checked=checked, head_seq=head_seq, broken_at=expected_seq,
+                    ok=False,
+                    checked=checked,
+                    head_seq=head_seq,
+                    broken_at=expected_seq,
                     reason=f"entry {expected_seq} is missing (next entry found is {row.seq})",
                 )
             if row.prev_hash != prev_hash:
                 return ChainReport(
-                    ok=False, checked=checked, head_seq=head_seq, broken_at=row.seq,
+                    ok=False,
+                    checked=checked,
+                    head_seq=head_seq,
+                    broken_at=row.seq,
                     reason=f"entry {row.seq} does not point at entry {row.seq - 1} "
                     "(entries were reordered, replaced or deleted)",
                 )
             digest = entry_hash(
-                prev_hash=row.prev_hash, seq=row.seq, at=row.at, actor=row.actor,
-                actor_id=row.actor_id, ip=row.ip, action=row.action,
-                entity_type=row.entity_type, entity_id=row.entity_id, summary=row.summary,
+                prev_hash=row.prev_hash,
+                seq=row.seq,
+                at=row.at,
+                actor=row.actor,
+                actor_id=row.actor_id,
+                ip=row.ip,
+                action=row.action,
+                entity_type=row.entity_type,
+                entity_id=row.entity_id,
+                summary=row.summary,
                 changes=row.changes,
             )
             if digest != row.hash:
                 return ChainReport(
-                    ok=False, checked=checked, head_seq=head_seq, broken_at=row.seq,
+                    ok=False,
+                    checked=checked,
+                    head_seq=head_seq,
+                    broken_at=row.seq,
                     reason=f"entry {row.seq} was edited (its content no longer matches its hash)",
                 )
             prev_hash, expected_seq, checked = row.hash, row.seq + 1, checked + 1
             last_seq = row.seq
     if head is not None and (head.seq != checked or head.hash != prev_hash):
         return ChainReport(
-            ok=False, checked=checked, head_seq=head_seq, broken_at=checked + 1,
+            ok=False,
+            checked=checked,
+            head_seq=head_seq,
+            broken_at=checked + 1,
             reason=f"the chain ends at entry {checked} but the head records entry {head.seq} "
             "(entries at the end were deleted, or the head was altered)",
         )

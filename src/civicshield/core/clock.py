@@ -1,4 +1,4 @@
-"""Injectable clocks: services take a `Clock` so deadlines and ages are testable without sleeping."""
+"""Injectable clocks: services take a `Clock` so deadlines and ages are testable without sleep."""
 
 from __future__ import annotations
 

@@ -1,15 +1,15 @@
 """The CivicShield error tree. Domains raise these; adapters map them to responses.
 
-    CivicShieldError
-    ├── ConfigError           settings or a config file are wrong (names the setting/file)
-    ├── NotFound              a record does not exist
-    ├── Conflict              a record already exists, or a state change is not allowed
-    ├── PermissionDenied      the actor may not do this
-    │   └── AuthenticationError   who the actor is could not be established
-    ├── Invalid               input breaks a rule (carries field-level errors)
-    │   └── RuleError         a detection rule or other source file is wrong (file/line/column)
-    ├── RateLimited           too many attempts; retry after some seconds
-    └── ExternalServiceError  a feed, mail server or peer failed
+CivicShieldError
+├── ConfigError           settings or a config file are wrong (names the setting/file)
+├── NotFound              a record does not exist
+├── Conflict              a record already exists, or a state change is not allowed
+├── PermissionDenied      the actor may not do this
+│   └── AuthenticationError   who the actor is could not be established
+├── Invalid               input breaks a rule (carries field-level errors)
+│   └── RuleError         a detection rule or other source file is wrong (file/line/column)
+├── RateLimited           too many attempts; retry after some seconds
+└── ExternalServiceError  a feed, mail server or peer failed
 """
 
 from __future__ import annotations

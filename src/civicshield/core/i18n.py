@@ -6,10 +6,14 @@ time; adapters translate it for the reader's language when they render it.
 
 from __future__ import annotations
 
-__all__ = ["LANGUAGES", "N_", "DEFAULT_LANGUAGE"]
+__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "N_"]
 
 # Language tags offered in the UI, with their own names (shown untranslated in the switcher).
-LANGUAGES: dict[str, str] = {"en": "English", "es-MX": "Español (México)", "fr-CA": "Français (Canada)"}
+LANGUAGES: dict[str, str] = {
+    "en": "English",
+    "es-MX": "Español (México)",
+    "fr-CA": "Français (Canada)",
+}
 DEFAULT_LANGUAGE = "en"
 
 

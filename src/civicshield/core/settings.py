@@ -20,7 +20,7 @@ from civicshield.core.errors import ConfigError
 __all__ = ["Environment", "Settings", "SmtpSecurity", "load_settings"]
 
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "changethis", "secret", "password", "xxx"})
-SECRET_KEY_FILE = "secret.key"
+SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name
 
 
 class Environment(StrEnum):
@@ -107,7 +107,9 @@ class Settings(BaseSettings):
     @classmethod
     def _supported_database(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("sqlite", "postgresql")):
-            raise ValueError("must start with sqlite:// or postgresql:// (e.g. postgresql+psycopg://)")
+            raise ValueError(
+                "must start with sqlite:// or postgresql:// (e.g. postgresql+psycopg://)"
+            )
         return value
 
     @model_validator(mode="after")
@@ -116,7 +118,10 @@ class Settings(BaseSettings):
             return self
         for name in ("secret_key", "smtp_password"):
             value: SecretStr | None = getattr(self, name)
-            if value is not None and value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
+            if (
+                value is not None
+                and value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS
+            ):
                 raise ValueError(
                     f"CIVICSHIELD_{name.upper()} is a placeholder; set a real secret "
                     "(placeholders are only allowed with CIVICSHIELD_ENVIRONMENT=development)"
@@ -130,7 +135,7 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'civicshield.db').resolve()}"
 
     def secret(self) -> str:
-        """The signing secret: the setting, else `<data_dir>/secret.key` (made by `civicshield init`)."""
+        """The signing secret: the setting, else `<data_dir>/secret.key` (`civicshield init`)."""
         if self.secret_key is not None:
             return self.secret_key.get_secret_value()
         path = self.data_dir / SECRET_KEY_FILE
@@ -138,11 +143,12 @@ class Settings(BaseSettings):
             return path.read_text(encoding="utf-8").strip()
         except FileNotFoundError:
             raise ConfigError(
-                f"no secret key: set CIVICSHIELD_SECRET_KEY or run `civicshield init` to create {path}"
+                "no secret key: set CIVICSHIELD_SECRET_KEY or run `civicshield init` "
+                f"to create {path}"
             ) from None
 
     def ensure_secret_file(self) -> Path:
-        """Create `<data_dir>/secret.key` (mode 0600) if no secret is configured; return its path."""
+        """Create `<data_dir>/secret.key` (mode 0600) unless a secret is set; return its path."""
         path = self.data_dir / SECRET_KEY_FILE
         if self.secret_key is None and not path.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ from babel.support import NullTranslations, Translations
 
 from civicshield.core.errors import RuleError
 
-__all__ = ["DocumentRenderer", "babel_locale", "load_translations", "LOCALE_DIR"]
+__all__ = ["LOCALE_DIR", "DocumentRenderer", "babel_locale", "load_translations"]
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 
@@ -68,6 +68,8 @@ class DocumentRenderer:
         try:
             return self._env.get_template(name).render(**context)
         except jinja2.TemplateSyntaxError as exc:
-            raise RuleError(exc.message or "syntax error", source=exc.filename, line=exc.lineno) from exc
+            raise RuleError(
+                exc.message or "syntax error", source=exc.filename, line=exc.lineno
+            ) from exc
         except jinja2.UndefinedError as exc:
             raise RuleError(f"template needs a value: {exc.message}", source=name) from exc

@@ -57,16 +57,27 @@ class BodySizeLimitMiddleware:
     async def _refuse(self, scope: Scope, send: Send) -> None:
         detail = f"the request body is larger than the limit of {self.limit} bytes"
         if scope["path"].startswith("/api/"):
-            body = json.dumps({
-                "type": "https://civicshield.example/problems/too-large", "title": "Payload too large",
-                "status": 413, "detail": detail, "instance": scope["path"], "errors": [],
-            }).encode()
+            body = json.dumps(
+                {
+                    "type": "https://civicshield.example/problems/too-large",
+                    "title": "Payload too large",
+                    "status": 413,
+                    "detail": detail,
+                    "instance": scope["path"],
+                    "errors": [],
+                }
+            ).encode()
             ctype = b"application/problem+json"
         else:
             body = f"413 Payload too large: {detail}".encode()
             ctype = b"text/plain; charset=utf-8"
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", ctype), (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", ctype), (b"content-length", str(len(body)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -100,8 +111,9 @@ class BodySizeLimitMiddleware:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        replay: list[Message] = [{"type": "http.request", "body": b"".join(chunks),
-                                  "more_body": False}]
+        replay: list[Message] = [
+            {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        ]
 
         async def replay_receive() -> Message:
             return replay.pop() if replay else await receive()

@@ -39,8 +39,12 @@ def problem_body(
 def problem_response(
     status: int, title: str, detail: str, *, headers: dict[str, str] | None = None, **kw: Any
 ) -> JSONResponse:
-    return JSONResponse(problem_body(status, title, detail, **kw), status_code=status,
-                        media_type=MEDIA_TYPE, headers=headers)
+    return JSONResponse(
+        problem_body(status, title, detail, **kw),
+        status_code=status,
+        media_type=MEDIA_TYPE,
+        headers=headers,
+    )
 
 
 def problem_for_error(error: CivicShieldError, instance: str | None = None) -> JSONResponse:
@@ -48,5 +52,12 @@ def problem_for_error(error: CivicShieldError, instance: str | None = None) -> J
     if isinstance(error, RateLimited):
         headers["Retry-After"] = str(error.retry_after)
     errors = error.errors if isinstance(error, Invalid) else None
-    return problem_response(error.status, error.title, error.detail, slug=error.slug,
-                            instance=instance, errors=errors, headers=headers)
+    return problem_response(
+        error.status,
+        error.title,
+        error.detail,
+        slug=error.slug,
+        instance=instance,
+        errors=errors,
+        headers=headers,
+    )

@@ -31,7 +31,9 @@ class Job(Base):
     error: Mapped[str | None] = mapped_column(Text)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     requested_by: Mapped[str] = mapped_column(String(200), default="system")
-    schedule_id: Mapped[int | None] = mapped_column(ForeignKey("job_schedule.id", ondelete="SET NULL"))
+    schedule_id: Mapped[int | None] = mapped_column(
+        ForeignKey("job_schedule.id", ondelete="SET NULL")
+    )
 
 
 class JobLogLine(Base):

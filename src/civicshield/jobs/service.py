@@ -42,15 +42,29 @@ UnitOfWork = Callable[[], AbstractContextManager[Session]]
 
 
 def enqueue(
-    session: Session, name: str, *, registry: JobRegistry, clock: Clock,
-    args: dict[str, Any] | None = None, requested_by: str = "system",
-    run_after: datetime | None = None, schedule_id: int | None = None,
+    session: Session,
+    name: str,
+    *,
+    registry: JobRegistry,
+    clock: Clock,
+    args: dict[str, Any] | None = None,
+    requested_by: str = "system",
+    run_after: datetime | None = None,
+    schedule_id: int | None = None,
 ) -> JobRead:
     definition = registry.get(name)
     now = clock.now()
-    job = Job(name=name, args=args or {}, status=JobStatus.QUEUED.value, attempts=0,
-              max_attempts=definition.max_attempts, run_after=run_after or now, created_at=now,
-              requested_by=requested_by, schedule_id=schedule_id)
+    job = Job(
+        name=name,
+        args=args or {},
+        status=JobStatus.QUEUED.value,
+        attempts=0,
+        max_attempts=definition.max_attempts,
+        run_after=run_after or now,
+        created_at=now,
+        requested_by=requested_by,
+        schedule_id=schedule_id,
+    )
     session.add(job)
     session.flush()
     return JobRead.model_validate(job)
@@ -72,8 +86,12 @@ def job_log(session: Session, job_id: int) -> list[JobLogRead]:
 
 
 def list_jobs(
-    session: Session, *, status: JobStatus | None = None, name: str | None = None,
-    limit: int = 50, offset: int = 0,
+    session: Session,
+    *,
+    status: JobStatus | None = None,
+    name: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
 ) -> JobPage:
     query = select(Job)
     if status is not None:
@@ -82,8 +100,9 @@ def list_jobs(
         query = query.where(Job.name == name)
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = session.execute(query.order_by(Job.id.desc()).limit(limit).offset(offset)).scalars()
-    return JobPage(items=[JobRead.model_validate(j) for j in rows], total=total, limit=limit,
-                   offset=offset)
+    return JobPage(
+        items=[JobRead.model_validate(j) for j in rows], total=total, limit=limit, offset=offset
+    )
 
 
 def cancel_job(session: Session, job_id: int, *, clock: Clock) -> JobRead:
@@ -102,7 +121,9 @@ def retry_job(session: Session, job_id: int, *, clock: Clock) -> JobRead:
     if job is None:
         raise NotFound(f"job {job_id} does not exist")
     if job.status not in (JobStatus.FAILED.value, JobStatus.CANCELLED.value):
-        raise Conflict(f"job {job_id} is {job.status}; only failed or cancelled jobs can be retried")
+        raise Conflict(
+            f"job {job_id} is {job.status}; only failed or cancelled jobs can be retried"
+        )
     job.status, job.run_after, job.error = JobStatus.QUEUED.value, clock.now(), None
     job.max_attempts = job.attempts + max(1, job.max_attempts - job.attempts)
     session.flush()
@@ -119,9 +140,16 @@ def sync_schedules(session: Session, *, registry: JobRegistry, clock: Clock) -> 
             select(JobSchedule).where(JobSchedule.name == definition.name)
         ).scalar_one_or_none()
         if row is None:
-            session.add(JobSchedule(name=definition.name, job_name=definition.name, args={},
-                                    interval_seconds=definition.every_seconds,
-                                    next_run_at=clock.now(), enabled=True))
+            session.add(
+                JobSchedule(
+                    name=definition.name,
+                    job_name=definition.name,
+                    args={},
+                    interval_seconds=definition.every_seconds,
+                    next_run_at=clock.now(),
+                    enabled=True,
+                )
+            )
             created += 1
     session.flush()
     return created
@@ -135,9 +163,13 @@ def list_schedules(session: Session) -> list[ScheduleRead]:
 def enqueue_due(session: Session, *, registry: JobRegistry, clock: Clock) -> int:
     """Queue one job for each enabled schedule that is due; move its next run forward."""
     now = clock.now()
-    due = session.execute(
-        select(JobSchedule).where(JobSchedule.enabled.is_(True), JobSchedule.next_run_at <= now)
-    ).scalars().all()
+    due = (
+        session.execute(
+            select(JobSchedule).where(JobSchedule.enabled.is_(True), JobSchedule.next_run_at <= now)
+        )
+        .scalars()
+        .all()
+    )
     queued = 0
     for schedule in due:
         step = timedelta(seconds=schedule.interval_seconds)
@@ -148,9 +180,15 @@ def enqueue_due(session: Session, *, registry: JobRegistry, clock: Clock) -> int
             .values(next_run_at=max(schedule.next_run_at + step, now + step / 2))
         )
         if moved.rowcount == 1 and schedule.job_name in registry:  # type: ignore[attr-defined]
-            enqueue(session, schedule.job_name, registry=registry, clock=clock,
-                    args=schedule.args, requested_by=f"schedule:{schedule.name}",
-                    schedule_id=schedule.id)
+            enqueue(
+                session,
+                schedule.job_name,
+                registry=registry,
+                clock=clock,
+                args=schedule.args,
+                requested_by=f"schedule:{schedule.name}",
+                schedule_id=schedule.id,
+            )
             queued += 1
     session.flush()
     return queued
@@ -176,14 +214,21 @@ def _claim(session: Session, *, worker: str, clock: Clock) -> int | None:
         (Job.status == JobStatus.QUEUED.value) & (Job.run_after <= now),
         (Job.status == JobStatus.RUNNING.value) & (Job.lease_until < now),
     )
-    candidates = session.execute(
-        select(Job.id).where(runnable).order_by(Job.run_after, Job.id).limit(5)
-    ).scalars().all()
+    candidates = (
+        session.execute(select(Job.id).where(runnable).order_by(Job.run_after, Job.id).limit(5))
+        .scalars()
+        .all()
+    )
     for job_id in candidates:
         claimed = session.execute(
-            update(Job).where(Job.id == job_id, runnable).values(
-                status=JobStatus.RUNNING.value, worker=worker, started_at=now,
-                lease_until=now + LEASE, attempts=Job.attempts + 1,
+            update(Job)
+            .where(Job.id == job_id, runnable)
+            .values(
+                status=JobStatus.RUNNING.value,
+                worker=worker,
+                started_at=now,
+                lease_until=now + LEASE,
+                attempts=Job.attempts + 1,
             )
         )
         if claimed.rowcount == 1:  # type: ignore[attr-defined]
@@ -192,7 +237,11 @@ def _claim(session: Session, *, worker: str, clock: Clock) -> int | None:
 
 
 def run_next(
-    unit_of_work: UnitOfWork, *, registry: JobRegistry, clock: Clock, worker: str,
+    unit_of_work: UnitOfWork,
+    *,
+    registry: JobRegistry,
+    clock: Clock,
+    worker: str,
     services: dict[str, Any] | None = None,
 ) -> JobRead | None:
     """Claim and run one runnable job; return it as finished, or None when the queue is idle."""
@@ -203,15 +252,27 @@ def run_next(
     with unit_of_work() as session:
         job = session.get(Job, job_id)
         assert job is not None
-        name, args, attempts, max_attempts = job.name, dict(job.args), job.attempts, job.max_attempts
+        name, args, attempts, max_attempts = (
+            job.name,
+            dict(job.args),
+            job.attempts,
+            job.max_attempts,
+        )
     lines: list[tuple[str, str]] = []
     result: dict[str, Any] | None = None
     error: str | None = None
     try:
         definition = registry.get(name)
         with unit_of_work() as session:
-            result = definition.run(JobContext(session=session, args=args, log=_StoredLog(lines),
-                                               clock=clock, services=services or {}))
+            result = definition.run(
+                JobContext(
+                    session=session,
+                    args=args,
+                    log=_StoredLog(lines),
+                    clock=clock,
+                    services=services or {},
+                )
+            )
     except Exception as exc:  # a job's failure is recorded on the job, never lost
         error = f"{type(exc).__name__}: {exc}"
         lines.append(("ERROR", "".join(traceback.format_exception(exc)).strip()[-4000:]))

@@ -28,10 +28,13 @@ class MailConfig:
     @classmethod
     def from_settings(cls, settings: Settings) -> MailConfig:
         return cls(
-            host=settings.smtp_host, port=settings.smtp_port, security=settings.smtp_security,
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            security=settings.smtp_security,
             username=settings.smtp_username,
             password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-            sender=settings.mail_from, timeout=settings.smtp_timeout_seconds,
+            sender=settings.mail_from,
+            timeout=settings.smtp_timeout_seconds,
         )
 
 
@@ -74,8 +77,9 @@ class Mailer:
         context = cfg.ssl_context or ssl.create_default_context()
         try:
             if cfg.security is SmtpSecurity.TLS:
-                client: smtplib.SMTP = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout,
-                                                        context=context)
+                client: smtplib.SMTP = smtplib.SMTP_SSL(
+                    cfg.host, cfg.port, timeout=cfg.timeout, context=context
+                )
             else:
                 client = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout)
             with client:

@@ -42,11 +42,15 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             )
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
-            engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+            engine = create_engine(
+                url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20
+            )
     except (ArgumentError, ValueError) as exc:
         raise ConfigError(f"CIVICSHIELD_DATABASE_URL is not a usable database URL: {exc}") from None
     except ImportError as exc:
-        raise ConfigError(f"CIVICSHIELD_DATABASE_URL needs a driver that is not installed: {exc}") from None
+        raise ConfigError(
+            f"CIVICSHIELD_DATABASE_URL needs a driver that is not installed: {exc}"
+        ) from None
     return engine
 
 

@@ -31,8 +31,9 @@ class Worker:
             jobs.enqueue_due(session, registry=rt.jobs, clock=rt.clock)
         ran: list[JobRead] = []
         while not self.stop_event.is_set():
-            job = jobs.run_next(rt.session, registry=rt.jobs, clock=rt.clock, worker=self.name,
-                                services=rt.services)
+            job = jobs.run_next(
+                rt.session, registry=rt.jobs, clock=rt.clock, worker=self.name, services=rt.services
+            )
             if job is None:
                 break
             log.info("job %s %s: %s", job.id, job.name, job.status)
@@ -50,8 +51,9 @@ class Worker:
         log.info("worker %s stopped", self.name)
 
     def start_thread(self) -> None:
-        self._thread = threading.Thread(target=self.run_forever, name="civicshield-worker",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self.run_forever, name="civicshield-worker", daemon=True
+        )
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:

@@ -25,8 +25,14 @@ from tests.conftest import PASSWORD, make_user, principal_of
 
 def login(rt: Runtime, username: str, password: str = PASSWORD) -> accounts.LoginResult:
     with rt.session() as s:
-        return accounts.authenticate(s, username=username, password=password, ip="10.1.1.1",
-                                     clock=rt.clock, config=rt.accounts)
+        return accounts.authenticate(
+            s,
+            username=username,
+            password=password,
+            ip="10.1.1.1",
+            clock=rt.clock,
+            config=rt.accounts,
+        )
 
 
 def test_create_user_hashes_password_and_audits(runtime_any: Runtime) -> None:
@@ -47,8 +53,11 @@ def test_duplicate_username_conflicts(runtime: Runtime) -> None:
 
 @pytest.mark.parametrize(
     ("password", "why"),
-    [("short1A", "at least 12"), ("aaaaaaaaaaaaaaaa", "different characters"),
-     ("my-raul-password-1", "username")],
+    [
+        ("short1A", "at least 12"),
+        ("aaaaaaaaaaaaaaaa", "different characters"),
+        ("my-raul-password-1", "username"),
+    ],
 )
 def test_weak_passwords_refused(runtime: Runtime, password: str, why: str) -> None:
     with pytest.raises(accounts.WeakPassword, match=why) as info:
@@ -96,14 +105,22 @@ def test_unknown_and_disabled_users_get_the_same_message(runtime: Runtime) -> No
 def test_session_lifecycle(runtime: Runtime, clock: FrozenClock) -> None:
     user = make_user(runtime, "ana")
     with runtime.session() as s:
-        info = accounts.start_session(s, user_id=user.id, pending_totp=False, ip=None,
-                                      user_agent="pytest", clock=clock, config=runtime.accounts)
+        info = accounts.start_session(
+            s,
+            user_id=user.id,
+            pending_totp=False,
+            ip=None,
+            user_agent="pytest",
+            clock=clock,
+            config=runtime.accounts,
+        )
     assert info.principal is not None and info.principal.username == "ana"
 
     def resolve() -> accounts.SessionInfo | None:
         with runtime.session() as s:
-            return accounts.resolve_session(s, info.token, ip=None, clock=clock,
-                                            config=runtime.accounts)
+            return accounts.resolve_session(
+                s, info.token, ip=None, clock=clock, config=runtime.accounts
+            )
 
     assert resolve() is not None
     clock.advance(runtime.accounts.session_idle - timedelta(seconds=5))
@@ -116,16 +133,30 @@ def test_role_change_ends_sessions_and_tokens(runtime: Runtime, clock: FrozenClo
     admin = make_user(runtime, "admin", Role.ADMIN)
     user = make_user(runtime, "ana")
     with runtime.session() as s:
-        info = accounts.start_session(s, user_id=user.id, pending_totp=False, ip=None,
-                                      user_agent="", clock=clock, config=runtime.accounts)
-        token = accounts.create_token(s, TokenCreate(name="t", scopes=[Permission.DASHBOARD_VIEW]),
-                                      owner_id=user.id, actor=SYSTEM, clock=clock)
+        info = accounts.start_session(
+            s,
+            user_id=user.id,
+            pending_totp=False,
+            ip=None,
+            user_agent="",
+            clock=clock,
+            config=runtime.accounts,
+        )
+        token = accounts.create_token(
+            s,
+            TokenCreate(name="t", scopes=[Permission.DASHBOARD_VIEW]),
+            owner_id=user.id,
+            actor=SYSTEM,
+            clock=clock,
+        )
     actor = principal_of(runtime, admin.id).actor
     with runtime.session() as s:
         accounts.update_user(s, user.id, UserUpdate(role=Role.VIEWER), actor=actor, clock=clock)
     with runtime.session() as s:
-        assert accounts.resolve_session(s, info.token, ip=None, clock=clock,
-                                        config=runtime.accounts) is None
+        assert (
+            accounts.resolve_session(s, info.token, ip=None, clock=clock, config=runtime.accounts)
+            is None
+        )
         assert accounts.principal_for_token(s, token.token, ip=None, clock=clock) is None
     with runtime.session() as s, pytest.raises(Conflict, match="your own role"):
         accounts.update_user(s, admin.id, UserUpdate(role=Role.VIEWER), actor=actor, clock=clock)
@@ -139,38 +170,70 @@ def test_totp_enrolment_login_and_replay(runtime_any: Runtime, clock: FrozenCloc
     assert enrol.uri.startswith("otpauth://totp/") and "<svg" in enrol.qr_svg
     code = pyotp.TOTP(enrol.secret).at(clock.now())
     with rt.session() as s, pytest.raises(Invalid):
-        accounts.confirm_totp(s, user.id, secret=enrol.secret, code="000000", actor=SYSTEM,
-                              clock=clock)
+        accounts.confirm_totp(
+            s, user.id, secret=enrol.secret, code="000000", actor=SYSTEM, clock=clock
+        )
     with rt.session() as s:
         accounts.confirm_totp(s, user.id, secret=enrol.secret, code=code, actor=SYSTEM, clock=clock)
     result = login(rt, "admin")
     assert result.needs_totp
     with rt.session() as s:
-        pending = accounts.start_session(s, user_id=user.id, pending_totp=True, ip=None,
-                                         user_agent="", clock=clock, config=rt.accounts)
+        pending = accounts.start_session(
+            s,
+            user_id=user.id,
+            pending_totp=True,
+            ip=None,
+            user_agent="",
+            clock=clock,
+            config=rt.accounts,
+        )
     assert pending.principal is None  # no access between the two steps
     with rt.session() as s, pytest.raises(AuthenticationError):  # the enrolment code is spent
-        accounts.complete_totp_login(s, token=pending.token, code=code, ip=None, user_agent="",
-                                     clock=clock, config=rt.accounts)
+        accounts.complete_totp_login(
+            s,
+            token=pending.token,
+            code=code,
+            ip=None,
+            user_agent="",
+            clock=clock,
+            config=rt.accounts,
+        )
     clock.advance(timedelta(seconds=30))
     fresh = pyotp.TOTP(enrol.secret).at(clock.now())
     with rt.session() as s:
-        full = accounts.complete_totp_login(s, token=pending.token, code=fresh, ip=None,
-                                            user_agent="", clock=clock, config=rt.accounts)
+        full = accounts.complete_totp_login(
+            s,
+            token=pending.token,
+            code=fresh,
+            ip=None,
+            user_agent="",
+            clock=clock,
+            config=rt.accounts,
+        )
     assert full.principal is not None and full.principal.totp_enabled
 
 
-def test_tokens_are_hashed_scoped_expiring_and_revocable(runtime_any: Runtime,
-                                                         clock: FrozenClock) -> None:
+def test_tokens_are_hashed_scoped_expiring_and_revocable(
+    runtime_any: Runtime, clock: FrozenClock
+) -> None:
     rt = runtime_any
     user = make_user(rt, "ana", Role.ANALYST)
     with rt.session() as s, pytest.raises(Invalid, match="users:manage"):
-        accounts.create_token(s, TokenCreate(name="x", scopes=[Permission.USERS_MANAGE]),
-                              owner_id=user.id, actor=SYSTEM, clock=clock)
+        accounts.create_token(
+            s,
+            TokenCreate(name="x", scopes=[Permission.USERS_MANAGE]),
+            owner_id=user.id,
+            actor=SYSTEM,
+            clock=clock,
+        )
     with rt.session() as s:
         created = accounts.create_token(
-            s, TokenCreate(name="siem", scopes=[Permission.AUDIT_READ], expires_in_days=1),
-            owner_id=user.id, actor=SYSTEM, clock=clock)
+            s,
+            TokenCreate(name="siem", scopes=[Permission.AUDIT_READ], expires_in_days=1),
+            owner_id=user.id,
+            actor=SYSTEM,
+            clock=clock,
+        )
     assert created.token.startswith(f"cs_{created.prefix}_")
     with rt.session() as s:
         p = accounts.principal_for_token(s, created.token, ip=None, clock=clock)
@@ -187,8 +250,9 @@ def test_tokens_are_hashed_scoped_expiring_and_revocable(runtime_any: Runtime,
 def test_reset_password_unlocks_and_forces_change(runtime: Runtime) -> None:
     user = make_user(runtime, "ana")
     with runtime.session() as s:
-        new = accounts.reset_password(s, user.id, actor=SYSTEM, clock=runtime.clock,
-                                      config=runtime.accounts)
+        new = accounts.reset_password(
+            s, user.id, actor=SYSTEM, clock=runtime.clock, config=runtime.accounts
+        )
     assert len(new) >= 12
     assert login(runtime, "ana", new).user_id == user.id
     with runtime.session() as s:

@@ -10,13 +10,22 @@ from civicshield.store import Database
 
 
 def main(url: str, name: str, count: int) -> None:
-    db = Database(load_settings(environment="test", database_url=url,
-                                secret_key="test-secret-key-0123456789abcdef"))
+    db = Database(
+        load_settings(
+            environment="test", database_url=url, secret_key="test-secret-key-0123456789abcdef"
+        )
+    )
     actor = Actor(kind="system", name=name)
     for i in range(count):
         with db.session() as session:
-            audit.record(session, actor=actor, action="test.write", entity_type="probe",
-                         entity_id=f"{name}-{i}", clock=SystemClock())
+            audit.record(
+                session,
+                actor=actor,
+                action="test.write",
+                entity_type="probe",
+                entity_id=f"{name}-{i}",
+                clock=SystemClock(),
+            )
     db.dispose()
 
 

@@ -30,9 +30,16 @@ def db(any_db_url: str, tmp_path: Path) -> Database:
 def write(db: Database, clock: FrozenClock, n: int) -> None:
     for i in range(n):
         with db.session() as session:
-            audit.record(session, actor=ACTOR, action="user.update", entity_type="user",
-                         entity_id=i, clock=clock, summary=f"change {i}",
-                         changes={"role": ["viewer", "analyst"], "n": i})
+            audit.record(
+                session,
+                actor=ACTOR,
+                action="user.update",
+                entity_type="user",
+                entity_id=i,
+                clock=clock,
+                summary=f"change {i}",
+                changes={"role": ["viewer", "analyst"], "n": i},
+            )
 
 
 def verify(db: Database) -> audit.ChainReport:
@@ -58,9 +65,16 @@ def test_appended_entries_chain_and_verify(db: Database, clock: FrozenClock) -> 
 
 def test_rolled_back_entry_leaves_no_trace(db: Database, clock: FrozenClock) -> None:
     write(db, clock, 2)
-    with pytest.raises(RuntimeError), db.session() as session:
-        audit.record(session, actor=ACTOR, action="x", entity_type="y", entity_id=1, clock=clock)
-        raise RuntimeError("the surrounding change failed")
+
+    def failing_change() -> None:
+        with db.session() as session:
+            audit.record(
+                session, actor=ACTOR, action="x", entity_type="y", entity_id=1, clock=clock
+            )
+            raise RuntimeError("the surrounding change failed")
+
+    with pytest.raises(RuntimeError):
+        failing_change()
     write(db, clock, 1)
     assert verify(db).ok and verify(db).checked == 3
 
@@ -103,13 +117,22 @@ def test_recomputed_row_hash_still_breaks_the_next_link(db: Database, clock: Fro
     with db.session() as session:
         row = session.execute(text("SELECT * FROM audit_entry WHERE seq = 2")).mappings().one()
     forged = audit.entry_hash(
-        prev_hash=row["prev_hash"], seq=2, at=_entry_at(db, 2), actor=row["actor"], actor_id=row["actor_id"], ip=row["ip"],
-        action=row["action"], entity_type=row["entity_type"], entity_id=row["entity_id"],
-        summary="forged", changes={"role": ["viewer", "analyst"], "n": 1},
+        prev_hash=row["prev_hash"],
+        seq=2,
+        at=_entry_at(db, 2),
+        actor=row["actor"],
+        actor_id=row["actor_id"],
+        ip=row["ip"],
+        action=row["action"],
+        entity_type=row["entity_type"],
+        entity_id=row["entity_id"],
+        summary="forged",
+        changes={"role": ["viewer", "analyst"], "n": 1},
     )
     with db.engine.begin() as conn:
-        conn.execute(text("UPDATE audit_entry SET summary='forged', hash=:h WHERE seq=2"),
-                     {"h": forged})
+        conn.execute(
+            text("UPDATE audit_entry SET summary='forged', hash=:h WHERE seq=2"), {"h": forged}
+        )
     report = verify(db)
     assert not report.ok and report.broken_at == 3
 
@@ -127,8 +150,11 @@ def test_two_processes_never_fork_the_chain(postgres_server: object, tmp_path: P
         writer = Path(__file__).with_name("_writer.py")
         root = Path(__file__).resolve().parents[3]
         procs = [
-            subprocess.Popen([sys.executable, str(writer), url, f"proc{i}", "60"], cwd=root,
-                             env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})
+            subprocess.Popen(
+                [sys.executable, str(writer), url, f"proc{i}", "60"],
+                cwd=root,
+                env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
+            )
             for i in range(2)
         ]
         assert [p.wait(timeout=120) for p in procs] == [0, 0]

@@ -29,10 +29,23 @@ def test_severity_has_sigma_levels_in_order_with_tokens() -> None:
 
 
 def test_tlp_2_0_and_sectors() -> None:
-    assert [t.label for t in Tlp] == ["TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT",
-                                      "TLP:RED"]
-    assert {s.value for s in Sector} == {"transport", "energy", "water", "health", "governance",
-                                          "public_safety", "education", "other"}
+    assert [t.label for t in Tlp] == [
+        "TLP:CLEAR",
+        "TLP:GREEN",
+        "TLP:AMBER",
+        "TLP:AMBER+STRICT",
+        "TLP:RED",
+    ]
+    assert {s.value for s in Sector} == {
+        "transport",
+        "energy",
+        "water",
+        "health",
+        "governance",
+        "public_safety",
+        "education",
+        "other",
+    }
     assert len(Role) == 6
 
 
@@ -68,12 +81,14 @@ def test_event_bus_delivers_to_subscribers() -> None:
 
 def test_documents_render_escaped_localised_and_strict(tmp_path: Path) -> None:
     (tmp_path / "notice.html").write_text(
-        "<p>{{ _('Severity') }}: {{ name }} {{ at|localtime('short') }}</p>", encoding="utf-8")
+        "<p>{{ _('Severity') }}: {{ name }} {{ at|localtime('short') }}</p>", encoding="utf-8"
+    )
     (tmp_path / "notice.txt").write_text("{{ name }} {{ missing }}", encoding="utf-8")
     renderer = DocumentRenderer([tmp_path])
     at = datetime(2026, 11, 22, 18, 30, tzinfo=UTC)
-    html = renderer.render("notice.html", {"name": "<b>x</b>", "at": at},
-                           timezone="America/Tijuana")
+    html = renderer.render(
+        "notice.html", {"name": "<b>x</b>", "at": at}, timezone="America/Tijuana"
+    )
     assert "&lt;b&gt;x&lt;/b&gt;" in html and "10:30" in html
     with pytest.raises(RuleError, match="missing"):
         renderer.render("notice.txt", {"name": "x"})

@@ -67,25 +67,47 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def principal_for_user(user: User, *, via: str = "session", token_id: int | None = None,
-                       scopes: list[str] | None = None, ip: str | None = None) -> Principal:
+def principal_for_user(
+    user: User,
+    *,
+    via: str = "session",
+    token_id: int | None = None,
+    scopes: list[str] | None = None,
+    ip: str | None = None,
+) -> Principal:
     from civicshield.accounts.permissions import Permission
 
     role = Role(user.role)
     granted = permissions_for(role)
     if scopes is not None:
-        granted = granted & frozenset(Permission(s) for s in scopes if s in Permission._value2member_map_)
+        granted = granted & frozenset(
+            Permission(s) for s in scopes if s in Permission._value2member_map_
+        )
     return Principal(
-        user_id=user.id, username=user.username, display_name=user.display_name or user.username,
-        role=role, sectors=frozenset(Sector(s) for s in user.sectors), permissions=granted,
-        via=via, token_id=token_id, language=user.language, timezone=user.timezone,
-        theme=user.theme, totp_enabled=user.totp_enabled,
-        must_change_password=user.must_change_password, ip=ip,
+        user_id=user.id,
+        username=user.username,
+        display_name=user.display_name or user.username,
+        role=role,
+        sectors=frozenset(Sector(s) for s in user.sectors),
+        permissions=granted,
+        via=via,
+        token_id=token_id,
+        language=user.language,
+        timezone=user.timezone,
+        theme=user.theme,
+        totp_enabled=user.totp_enabled,
+        must_change_password=user.must_change_password,
+        ip=ip,
     )
 
 
 def authenticate(
-    session: Session, *, username: str, password: str, ip: str | None, clock: Clock,
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    ip: str | None,
+    clock: Clock,
     config: AccountsConfig,
 ) -> LoginResult:
     """Check a password. Failures count towards a lockout; messages never reveal which part
@@ -97,9 +119,15 @@ def authenticate(
     actor = Actor(kind="user", name=username.strip().lower()[:64] or "?", ip=ip)
     if user is None or not user.is_active:
         verify_password(config.hasher, hash_password(config.hasher, DUMMY_HASH_INPUT), password)
-        audit.record(session, actor=actor, action="auth.login_failed", entity_type="user",
-                     entity_id=user.id if user else "-", clock=clock,
-                     summary="login refused: unknown or disabled account")
+        audit.record(
+            session,
+            actor=actor,
+            action="auth.login_failed",
+            entity_type="user",
+            entity_id=user.id if user else "-",
+            clock=clock,
+            summary="login refused: unknown or disabled account",
+        )
         raise BadCredentials()
     if user.locked_until is not None and user.locked_until > now:
         retry = int((user.locked_until - now).total_seconds()) + 1
@@ -112,36 +140,60 @@ def authenticate(
         if user.failed_logins >= config.max_failures:
             user.locked_until = now + config.lockout
             summary += f"; locked until {user.locked_until.isoformat()}"
-        audit.record(session, actor=actor.__class__(kind="user", name=user.username,
-                                                    user_id=user.id, ip=ip),
-                     action="auth.login_failed", entity_type="user", entity_id=user.id,
-                     clock=clock, summary=summary)
+        audit.record(
+            session,
+            actor=actor.__class__(kind="user", name=user.username, user_id=user.id, ip=ip),
+            action="auth.login_failed",
+            entity_type="user",
+            entity_id=user.id,
+            clock=clock,
+            summary=summary,
+        )
         raise BadCredentials()
     if config.hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(config.hasher, password)
     user.failed_logins, user.locked_until = 0, None
     needs_totp = user.totp_enabled
-    must_enrol = (not user.totp_enabled and config.require_admin_totp
-                  and user.role == Role.ADMIN.value)
+    must_enrol = (
+        not user.totp_enabled and config.require_admin_totp and user.role == Role.ADMIN.value
+    )
     if not needs_totp:
         user.last_login_at = now
-        audit.record(session, actor=Actor(kind="user", name=user.username, user_id=user.id, ip=ip),
-                     action="auth.login", entity_type="user", entity_id=user.id, clock=clock,
-                     summary="logged in with password")
+        audit.record(
+            session,
+            actor=Actor(kind="user", name=user.username, user_id=user.id, ip=ip),
+            action="auth.login",
+            entity_type="user",
+            entity_id=user.id,
+            clock=clock,
+            summary="logged in with password",
+        )
     session.flush()
-    return LoginResult(user_id=user.id, username=user.username, needs_totp=needs_totp,
-                       must_enrol_totp=must_enrol)
+    return LoginResult(
+        user_id=user.id, username=user.username, needs_totp=needs_totp, must_enrol_totp=must_enrol
+    )
 
 
 def start_session(
-    session: Session, *, user_id: int, pending_totp: bool, ip: str | None, user_agent: str,
-    clock: Clock, config: AccountsConfig,
+    session: Session,
+    *,
+    user_id: int,
+    pending_totp: bool,
+    ip: str | None,
+    user_agent: str,
+    clock: Clock,
+    config: AccountsConfig,
 ) -> SessionInfo:
     now = clock.now()
     raw = secrets.token_urlsafe(32)
     row = UserSession(
-        token_hash=_digest(raw), user_id=user_id, csrf_token=secrets.token_urlsafe(32),
-        pending_totp=pending_totp, ip=ip, user_agent=user_agent[:300], created_at=now,
+        token_hash=_digest(raw),
+        user_id=user_id,
+        csrf_token=secrets.token_urlsafe(32),
+        pending_totp=pending_totp,
+        ip=ip,
+        user_agent=user_agent[:300],
+        created_at=now,
         last_seen_at=now,
         expires_at=now + (timedelta(minutes=10) if pending_totp else config.session_lifetime),
     )
@@ -150,8 +202,9 @@ def start_session(
     user = session.get(User, user_id)
     assert user is not None
     principal = None if pending_totp else principal_for_user(user, ip=ip)
-    return SessionInfo(token=raw, csrf_token=row.csrf_token, pending_totp=pending_totp,
-                       principal=principal)
+    return SessionInfo(
+        token=raw, csrf_token=row.csrf_token, pending_totp=pending_totp, principal=principal
+    )
 
 
 def resolve_session(
@@ -167,8 +220,12 @@ def resolve_session(
         return None
     now = clock.now()
     user = session.get(User, row.user_id)
-    if row.expires_at <= now or now - row.last_seen_at > config.session_idle or user is None \
-            or not user.is_active:
+    if (
+        row.expires_at <= now
+        or now - row.last_seen_at > config.session_idle
+        or user is None
+        or not user.is_active
+    ):
         session.delete(row)
         session.flush()
         return None
@@ -176,8 +233,9 @@ def resolve_session(
         row.last_seen_at = now
         session.flush()
     principal = None if row.pending_totp else principal_for_user(user, ip=ip)
-    return SessionInfo(token=token, csrf_token=row.csrf_token, pending_totp=row.pending_totp,
-                       principal=principal)
+    return SessionInfo(
+        token=token, csrf_token=row.csrf_token, pending_totp=row.pending_totp, principal=principal
+    )
 
 
 def pending_user_id(session: Session, token: str) -> int | None:
@@ -196,9 +254,14 @@ def end_session(session: Session, token: str, *, clock: Clock) -> None:
         session.delete(row)
         session.flush()
         if user is not None and not row.pending_totp:
-            audit.record(session, actor=Actor(kind="user", name=user.username, user_id=user.id,
-                                              ip=row.ip),
-                         action="auth.logout", entity_type="user", entity_id=user.id, clock=clock)
+            audit.record(
+                session,
+                actor=Actor(kind="user", name=user.username, user_id=user.id, ip=row.ip),
+                action="auth.logout",
+                entity_type="user",
+                entity_id=user.id,
+                clock=clock,
+            )
 
 
 def prune_sessions(session: Session, *, clock: Clock, config: AccountsConfig) -> int:
@@ -222,7 +285,13 @@ def _verify_code(user: User, code: str, clock: Clock) -> bool:
 
 
 def complete_totp_login(
-    session: Session, *, token: str, code: str, ip: str | None, user_agent: str, clock: Clock,
+    session: Session,
+    *,
+    token: str,
+    code: str,
+    ip: str | None,
+    user_agent: str,
+    clock: Clock,
     config: AccountsConfig,
 ) -> SessionInfo:
     """Second step of login: a valid code swaps the pending session for a full one."""
@@ -242,17 +311,38 @@ def complete_totp_login(
         if user.failed_logins >= config.max_failures:
             user.locked_until = clock.now() + config.lockout
             session.delete(row)
-        audit.record(session, actor=actor, action="auth.totp_failed", entity_type="user",
-                     entity_id=user.id, clock=clock, summary="wrong two-factor code")
+        audit.record(
+            session,
+            actor=actor,
+            action="auth.totp_failed",
+            entity_type="user",
+            entity_id=user.id,
+            clock=clock,
+            summary="wrong two-factor code",
+        )
         session.flush()
         raise BadCredentials("invalid code")
     session.delete(row)
     user.failed_logins, user.last_login_at = 0, clock.now()
-    audit.record(session, actor=actor, action="auth.login", entity_type="user", entity_id=user.id,
-                 clock=clock, summary="logged in with password and two-factor code")
+    audit.record(
+        session,
+        actor=actor,
+        action="auth.login",
+        entity_type="user",
+        entity_id=user.id,
+        clock=clock,
+        summary="logged in with password and two-factor code",
+    )
     session.flush()
-    return start_session(session, user_id=user.id, pending_totp=False, ip=ip,
-                         user_agent=user_agent, clock=clock, config=config)
+    return start_session(
+        session,
+        user_id=user.id,
+        pending_totp=False,
+        ip=ip,
+        user_agent=user_agent,
+        clock=clock,
+        config=config,
+    )
 
 
 def begin_totp(session: Session, user_id: int, *, config: AccountsConfig) -> TotpEnrolment:
@@ -273,13 +363,22 @@ def confirm_totp(
         raise NotFound(f"user {user_id} does not exist")
     step = _totp.matching_step(secret, code, clock.now())
     if step is None:
-        raise Invalid("the code does not match; check your device's clock and try again",
-                      [FieldError(("body", "code"), "code does not match")])
+        raise Invalid(
+            "the code does not match; check your device's clock and try again",
+            [FieldError(("body", "code"), "code does not match")],
+        )
     user.totp_secret, user.totp_enabled, user.totp_last_step = secret, True, step
     user.updated_at = clock.now()
     session.flush()
-    audit.record(session, actor=actor, action="user.totp_enabled", entity_type="user",
-                 entity_id=user.id, clock=clock, summary=f"two-factor enabled for {user.username}")
+    audit.record(
+        session,
+        actor=actor,
+        action="user.totp_enabled",
+        entity_type="user",
+        entity_id=user.id,
+        clock=clock,
+        summary=f"two-factor enabled for {user.username}",
+    )
 
 
 def disable_totp(session: Session, user_id: int, *, actor: Actor, clock: Clock) -> None:
@@ -291,21 +390,37 @@ def disable_totp(session: Session, user_id: int, *, actor: Actor, clock: Clock) 
     user.totp_secret, user.totp_enabled, user.totp_last_step = None, False, None
     user.updated_at = clock.now()
     session.flush()
-    audit.record(session, actor=actor, action="user.totp_disabled", entity_type="user",
-                 entity_id=user.id, clock=clock, summary=f"two-factor disabled for {user.username}")
+    audit.record(
+        session,
+        actor=actor,
+        action="user.totp_disabled",
+        entity_type="user",
+        entity_id=user.id,
+        clock=clock,
+        summary=f"two-factor disabled for {user.username}",
+    )
 
 
 def change_password(
-    session: Session, user_id: int, *, current: str, new: str, actor: Actor, clock: Clock,
-    config: AccountsConfig, keep_session: str | None = None,
+    session: Session,
+    user_id: int,
+    *,
+    current: str,
+    new: str,
+    actor: Actor,
+    clock: Clock,
+    config: AccountsConfig,
+    keep_session: str | None = None,
 ) -> None:
     """Change one's own password; other sessions of the user end."""
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"user {user_id} does not exist")
     if not verify_password(config.hasher, user.password_hash, current):
-        raise Invalid("the current password is wrong",
-                      [FieldError(("body", "current_password"), "wrong password")])
+        raise Invalid(
+            "the current password is wrong",
+            [FieldError(("body", "current_password"), "wrong password")],
+        )
     check_policy(new, username=user.username)
     user.password_hash = hash_password(config.hasher, new)
     user.must_change_password, user.updated_at = False, clock.now()
@@ -314,5 +429,12 @@ def change_password(
         query = query.where(UserSession.token_hash != _digest(keep_session))
     session.execute(query)
     session.flush()
-    audit.record(session, actor=actor, action="user.change_password", entity_type="user",
-                 entity_id=user.id, clock=clock, summary=f"{user.username} changed password")
+    audit.record(
+        session,
+        actor=actor,
+        action="user.change_password",
+        entity_type="user",
+        entity_id=user.id,
+        clock=clock,
+        summary=f"{user.username} changed password",
+    )

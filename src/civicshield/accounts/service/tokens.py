@@ -25,7 +25,7 @@ from civicshield.core.errors import Conflict, FieldError, Invalid, NotFound
 
 __all__ = ["create_token", "get_token", "list_tokens", "principal_for_token", "revoke_token"]
 
-TOKEN_PREFIX = "cs_"
+TOKEN_PREFIX = "cs_"  # noqa: S105 - a public prefix, not a secret
 
 
 def _digest(token: str) -> str:
@@ -51,16 +51,26 @@ def create_token(
     raw = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     now = clock.now()
     row = ApiToken(
-        user_id=owner.id, name=data.name, prefix=prefix, token_hash=_digest(raw),
-        scopes=sorted({s.value for s in data.scopes}), created_at=now,
+        user_id=owner.id,
+        name=data.name,
+        prefix=prefix,
+        token_hash=_digest(raw),
+        scopes=sorted({s.value for s in data.scopes}),
+        created_at=now,
         expires_at=now + timedelta(days=data.expires_in_days) if data.expires_in_days else None,
     )
     session.add(row)
     session.flush()
-    audit.record(session, actor=actor, action="token.create", entity_type="api_token",
-                 entity_id=row.id, clock=clock,
-                 summary=f"token {data.name!r} ({prefix}) for {owner.username}",
-                 changes={"scopes": row.scopes, "expires_at": row.expires_at})
+    audit.record(
+        session,
+        actor=actor,
+        action="token.create",
+        entity_type="api_token",
+        entity_id=row.id,
+        clock=clock,
+        summary=f"token {data.name!r} ({prefix}) for {owner.username}",
+        changes={"scopes": row.scopes, "expires_at": row.expires_at},
+    )
     return TokenCreated(token=raw, **TokenRead.model_validate(row).model_dump())
 
 
@@ -72,8 +82,12 @@ def get_token(session: Session, token_id: int) -> TokenRead:
 
 
 def list_tokens(
-    session: Session, *, owner_id: int | None = None, include_revoked: bool = False,
-    limit: int = 50, offset: int = 0,
+    session: Session,
+    *,
+    owner_id: int | None = None,
+    include_revoked: bool = False,
+    limit: int = 50,
+    offset: int = 0,
 ) -> TokenPage:
     query = select(ApiToken)
     if owner_id is not None:
@@ -82,18 +96,24 @@ def list_tokens(
         query = query.where(ApiToken.revoked_at.is_(None))
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = session.execute(query.order_by(ApiToken.id.desc()).limit(limit).offset(offset)).scalars()
-    return TokenPage(items=[TokenRead.model_validate(r) for r in rows], total=total, limit=limit,
-                     offset=offset)
+    return TokenPage(
+        items=[TokenRead.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
+    )
 
 
 def revoke_token(
-    session: Session, token_id: int, *, actor: Actor, clock: Clock,
+    session: Session,
+    token_id: int,
+    *,
+    actor: Actor,
+    clock: Clock,
     principal: Principal | None = None,
 ) -> TokenRead:
     """Revoke a token. With a principal, non-managers may revoke only their own tokens."""
     row = session.get(ApiToken, token_id)
     if row is None or (
-        principal is not None and row.user_id != principal.user_id
+        principal is not None
+        and row.user_id != principal.user_id
         and not principal.can(Permission.TOKENS_MANAGE)
     ):
         raise NotFound(f"API token {token_id} does not exist")
@@ -101,8 +121,15 @@ def revoke_token(
         raise Conflict(f"API token {token_id} is already revoked")
     row.revoked_at = clock.now()
     session.flush()
-    audit.record(session, actor=actor, action="token.revoke", entity_type="api_token",
-                 entity_id=row.id, clock=clock, summary=f"revoked token {row.name!r} ({row.prefix})")
+    audit.record(
+        session,
+        actor=actor,
+        action="token.revoke",
+        entity_type="api_token",
+        entity_id=row.id,
+        clock=clock,
+        summary=f"revoked token {row.name!r} ({row.prefix})",
+    )
     return TokenRead.model_validate(row)
 
 

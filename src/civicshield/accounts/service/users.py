@@ -78,19 +78,38 @@ def create_user(
         raise Conflict(f"user {data.username!r} already exists")
     now = clock.now()
     user = User(
-        username=data.username, email=data.email, display_name=data.display_name or data.username,
-        password_hash=hash_password(config.hasher, data.password), role=data.role.value,
-        sectors=sectors, is_active=True, language=data.language, timezone=data.timezone,
-        theme="system", failed_logins=0, totp_enabled=False, must_change_password=False,
-        created_at=now, updated_at=now,
+        username=data.username,
+        email=data.email,
+        display_name=data.display_name or data.username,
+        password_hash=hash_password(config.hasher, data.password),
+        role=data.role.value,
+        sectors=sectors,
+        is_active=True,
+        language=data.language,
+        timezone=data.timezone,
+        theme="system",
+        failed_logins=0,
+        totp_enabled=False,
+        must_change_password=False,
+        created_at=now,
+        updated_at=now,
     )
     session.add(user)
     session.flush()
     audit.record(
-        session, actor=actor, action="user.create", entity_type="user", entity_id=user.id,
-        clock=clock, summary=f"created user {user.username} ({data.role.value})",
-        changes={"username": user.username, "role": user.role, "sectors": sectors,
-                 "email": user.email},
+        session,
+        actor=actor,
+        action="user.create",
+        entity_type="user",
+        entity_id=user.id,
+        clock=clock,
+        summary=f"created user {user.username} ({data.role.value})",
+        changes={
+            "username": user.username,
+            "role": user.role,
+            "sectors": sectors,
+            "email": user.email,
+        },
     )
     return UserRead.model_validate(user)
 
@@ -107,23 +126,29 @@ def list_users(
     query = select(User)
     if q:
         like = f"%{q.strip().lower()}%"
-        query = query.where(or_(func.lower(User.username).like(like),
-                                func.lower(User.display_name).like(like),
-                                func.lower(User.email).like(like)))
+        query = query.where(
+            or_(
+                func.lower(User.username).like(like),
+                func.lower(User.display_name).like(like),
+                func.lower(User.email).like(like),
+            )
+        )
     if role is not None:
         query = query.where(User.role == role.value)
     if active is not None:
         query = query.where(User.is_active == active)
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = session.execute(query.order_by(User.username).limit(limit).offset(offset)).scalars()
-    return UserPage(items=[UserRead.model_validate(u) for u in rows], total=total, limit=limit,
-                    offset=offset)
+    return UserPage(
+        items=[UserRead.model_validate(u) for u in rows], total=total, limit=limit, offset=offset
+    )
 
 
 def _revoke_credentials(session: Session, user_id: int, clock: Clock) -> None:
     session.execute(delete(UserSession).where(UserSession.user_id == user_id))
     session.execute(
-        update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=clock.now())
     )
 
@@ -160,9 +185,16 @@ def update_user(
     if "role" in changes or changes.get("is_active", [None, True])[1] is False:
         _revoke_credentials(session, user.id, clock)
     session.flush()
-    audit.record(session, actor=actor, action="user.update", entity_type="user",
-                 entity_id=user.id, clock=clock, summary=f"changed user {user.username}",
-                 changes=changes)
+    audit.record(
+        session,
+        actor=actor,
+        action="user.update",
+        entity_type="user",
+        entity_id=user.id,
+        clock=clock,
+        summary=f"changed user {user.username}",
+        changes=changes,
+    )
     return UserRead.model_validate(user)
 
 
@@ -194,8 +226,15 @@ def reset_password(
     user.failed_logins, user.locked_until, user.updated_at = 0, None, clock.now()
     session.execute(delete(UserSession).where(UserSession.user_id == user.id))
     session.flush()
-    audit.record(session, actor=actor, action="user.reset_password", entity_type="user",
-                 entity_id=user.id, clock=clock, summary=f"reset password of {user.username}")
+    audit.record(
+        session,
+        actor=actor,
+        action="user.reset_password",
+        entity_type="user",
+        entity_id=user.id,
+        clock=clock,
+        summary=f"reset password of {user.username}",
+    )
     return password
 
 
@@ -211,7 +250,14 @@ def update_preferences(
     if changes:
         user.updated_at = clock.now()
         session.flush()
-        audit.record(session, actor=actor, action="user.preferences", entity_type="user",
-                     entity_id=user.id, clock=clock, changes=changes,
-                     summary=f"{user.username} changed preferences")
+        audit.record(
+            session,
+            actor=actor,
+            action="user.preferences",
+            entity_type="user",
+            entity_id=user.id,
+            clock=clock,
+            changes=changes,
+            summary=f"{user.username} changed preferences",
+        )
     return UserRead.model_validate(user)

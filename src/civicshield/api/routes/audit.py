@@ -41,8 +41,15 @@ def list_audit(
 ) -> Page[audit.AuditEntryRead]:
     """Newest first."""
     result = audit.list_entries(
-        session, limit=pagination.limit, offset=pagination.offset, actor=actor, action=action,
-        entity_type=entity_type, entity_id=entity_id, since=since, until=until,
+        session,
+        limit=pagination.limit,
+        offset=pagination.offset,
+        actor=actor,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        since=since,
+        until=until,
     )
     return pagination.page(result.items, result.total)
 

@@ -30,10 +30,17 @@ MANAGE = [Depends(require(Permission.JOBS_MANAGE))]
 _DONE = {"enqueue": "queued", "retry": "queued again", "cancel": "cancelled"}
 
 
-def _audit(session: Session, runtime: Runtime, principal: Principal, job: JobRead, verb: str) -> None:
+def _audit(
+    session: Session, runtime: Runtime, principal: Principal, job: JobRead, verb: str
+) -> None:
     audit.record(
-        session, actor=principal.actor, action=f"job.{verb}", entity_type="job",
-        entity_id=job.id, clock=runtime.clock, summary=f"{_DONE[verb]} job {job.id} ({job.name})",
+        session,
+        actor=principal.actor,
+        action=f"job.{verb}",
+        entity_type="job",
+        entity_id=job.id,
+        clock=runtime.clock,
+        summary=f"{_DONE[verb]} job {job.id} ({job.name})",
         changes={"args": sorted(job.args)} if verb == "enqueue" else None,
     )
 
@@ -60,21 +67,30 @@ def list_schedules(session: SessionDep, pagination: PaginationDep) -> Page[Sched
 @router.get("/definitions", dependencies=READ, summary="List the jobs that can be queued")
 def list_definitions(runtime: RuntimeDep, pagination: PaginationDep) -> Page[JobDefinitionRead]:
     """Registered by CivicShield and its plugins; sorted by name."""
-    return pagination.slice([
-        JobDefinitionRead(
-            name=d.name, description=d.description, max_attempts=d.max_attempts,
-            backoff_seconds=d.backoff_seconds, every_seconds=d.every_seconds,
-        )
-        for d in runtime.jobs.all()
-    ])
+    return pagination.slice(
+        [
+            JobDefinitionRead(
+                name=d.name,
+                description=d.description,
+                max_attempts=d.max_attempts,
+                backoff_seconds=d.backoff_seconds,
+                every_seconds=d.every_seconds,
+            )
+            for d in runtime.jobs.all()
+        ]
+    )
 
 
 @router.post(
     "", dependencies=MANAGE, status_code=202, summary="Queue a job to run in the background"
 )
 def create_job(
-    data: JobCreate, request: Request, response: Response, principal: PrincipalDep,
-    session: SessionDep, runtime: RuntimeDep,
+    data: JobCreate,
+    request: Request,
+    response: Response,
+    principal: PrincipalDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
 ) -> JobRead:
     """202 with `Location` of the queued job: poll it for its status and log. Not
     idempotent: each request queues one more job."""
@@ -85,7 +101,11 @@ def create_job(
             [FieldError(("body", "name"), "unknown job name")],
         )
     job = jobs.enqueue(
-        session, data.name, registry=runtime.jobs, clock=runtime.clock, args=data.args,
+        session,
+        data.name,
+        registry=runtime.jobs,
+        clock=runtime.clock,
+        args=data.args,
         requested_by=principal.actor.label,
     )
     _audit(session, runtime, principal, job, "enqueue")
@@ -101,7 +121,9 @@ def get_job(job_id: int, session: SessionDep) -> JobDetail:
 
 
 @router.post(
-    "/{job_id}/retry", dependencies=MANAGE, responses=problems(404, 409),
+    "/{job_id}/retry",
+    dependencies=MANAGE,
+    responses=problems(404, 409),
     summary="Queue a failed or cancelled job again",
 )
 def retry_job(
@@ -113,7 +135,9 @@ def retry_job(
 
 
 @router.post(
-    "/{job_id}/cancel", dependencies=MANAGE, responses=problems(404, 409),
+    "/{job_id}/cancel",
+    dependencies=MANAGE,
+    responses=problems(404, 409),
     summary="Cancel a queued job",
 )
 def cancel_job(

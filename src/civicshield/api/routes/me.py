@@ -30,7 +30,9 @@ def get_me(principal: PrincipalDep) -> Me:
     summary="Change own language, time zone, theme or display name",
 )
 def update_me(
-    prefs: accounts.Preferences, principal: PrincipalDep, session: SessionDep,
+    prefs: accounts.Preferences,
+    principal: PrincipalDep,
+    session: SessionDep,
     runtime: RuntimeDep,
 ) -> Me:
     """Only the fields sent change (null or absent: unchanged). Audited as

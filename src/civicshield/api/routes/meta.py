@@ -27,6 +27,8 @@ def _members(enum: type[LabelledEnum]) -> list[EnumMember]:
 def enums() -> Enums:
     """Labels are English; colour tokens name CSS custom properties of the web themes."""
     return Enums(
-        severity=_members(Severity), tlp=_members(Tlp), sector=_members(Sector),
+        severity=_members(Severity),
+        tlp=_members(Tlp),
+        sector=_members(Sector),
         role=_members(Role),
     )

@@ -57,19 +57,29 @@ def list_tokens(
         if owner != principal.user_id:
             _require_manage(principal, "listing another user's tokens")
     result = accounts.list_tokens(
-        session, owner_id=owner, include_revoked=include_revoked, limit=pagination.limit,
+        session,
+        owner_id=owner,
+        include_revoked=include_revoked,
+        limit=pagination.limit,
         offset=pagination.offset,
     )
     return pagination.page(result.items, result.total)
 
 
 @router.post(
-    "", dependencies=OWN, status_code=201, responses=problems(404, 409),
+    "",
+    dependencies=OWN,
+    status_code=201,
+    responses=problems(404, 409),
     summary="Create an API token (the secret is shown only in this response)",
 )
 def create_token(
-    data: TokenCreateRequest, request: Request, response: Response, principal: PrincipalDep,
-    session: SessionDep, runtime: RuntimeDep,
+    data: TokenCreateRequest,
+    request: Request,
+    response: Response,
+    principal: PrincipalDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
 ) -> TokenCreated:
     """`token` in the response is the only time the secret is shown; store it now. A token
     expires after `expires_in_days` (default 90; null: never)."""
@@ -78,12 +88,13 @@ def create_token(
         _require_manage(principal, "creating a token for another user")
     beyond = sorted(scope.value for scope in set(data.scopes) if not principal.can(scope))
     if beyond:
-        raise PermissionDenied(
-            f"a token cannot grant what its creator lacks: {', '.join(beyond)}"
-        )
+        raise PermissionDenied(f"a token cannot grant what its creator lacks: {', '.join(beyond)}")
     created = accounts.create_token(
-        session, accounts.TokenCreate.model_validate(data.model_dump(exclude={"user_id"})),
-        owner_id=owner, actor=principal.actor, clock=runtime.clock,
+        session,
+        accounts.TokenCreate.model_validate(data.model_dump(exclude={"user_id"})),
+        owner_id=owner,
+        actor=principal.actor,
+        clock=runtime.clock,
     )
     response.headers["Location"] = str(request.url_for("get_token", token_id=created.id))
     return created
@@ -95,7 +106,9 @@ def get_token(token_id: int, principal: PrincipalDep, session: SessionDep) -> To
 
 
 @router.delete(
-    "/{token_id}", dependencies=OWN, responses=problems(404, 409),
+    "/{token_id}",
+    dependencies=OWN,
+    responses=problems(404, 409),
     summary="Revoke an API token (it stops working at once)",
 )
 def revoke_token(

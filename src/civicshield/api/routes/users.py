@@ -45,8 +45,12 @@ def list_users(
     "", dependencies=MANAGE, status_code=201, responses=problems(409), summary="Create a user"
 )
 def create_user(
-    data: accounts.UserCreate, request: Request, response: Response, principal: PrincipalDep,
-    session: SessionDep, runtime: RuntimeDep,
+    data: accounts.UserCreate,
+    request: Request,
+    response: Response,
+    principal: PrincipalDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
 ) -> UserRead:
     """201 with `Location`. 409 if the username exists; 422 for a weak password, or sectors
     on a role other than sector operator (who needs at least one)."""
@@ -66,31 +70,34 @@ def get_user(user_id: int, session: SessionDep) -> UserRead:
     "/{user_id}", dependencies=MANAGE, responses=problems(404, 409), summary="Change a user"
 )
 def update_user(
-    user_id: int, data: accounts.UserUpdate, principal: PrincipalDep, session: SessionDep,
+    user_id: int,
+    data: accounts.UserUpdate,
+    principal: PrincipalDep,
+    session: SessionDep,
     runtime: RuntimeDep,
 ) -> UserRead:
     """Only the fields sent change. A new role or disabling ends the user's sessions and
     revokes their API tokens. You cannot change your own role or disable yourself (409)."""
-    return accounts.update_user(
-        session, user_id, data, actor=principal.actor, clock=runtime.clock
-    )
+    return accounts.update_user(session, user_id, data, actor=principal.actor, clock=runtime.clock)
 
 
 @router.post(
-    "/{user_id}/disable", dependencies=MANAGE, responses=problems(404, 409),
+    "/{user_id}/disable",
+    dependencies=MANAGE,
+    responses=problems(404, 409),
     summary="Disable a user (ends sessions, revokes tokens)",
 )
 def disable_user(
     user_id: int, principal: PrincipalDep, session: SessionDep, runtime: RuntimeDep
 ) -> UserRead:
     """Idempotent: disabling a disabled user changes nothing."""
-    return accounts.set_active(
-        session, user_id, False, actor=principal.actor, clock=runtime.clock
-    )
+    return accounts.set_active(session, user_id, False, actor=principal.actor, clock=runtime.clock)
 
 
 @router.post(
-    "/{user_id}/enable", dependencies=MANAGE, responses=problems(404),
+    "/{user_id}/enable",
+    dependencies=MANAGE,
+    responses=problems(404),
     summary="Enable a disabled user",
 )
 def enable_user(
@@ -101,7 +108,9 @@ def enable_user(
 
 
 @router.post(
-    "/{user_id}/reset-password", dependencies=MANAGE, responses=problems(404),
+    "/{user_id}/reset-password",
+    dependencies=MANAGE,
+    responses=problems(404),
     summary="Set a new password (generated unless given); unlocks and ends sessions",
 )
 def reset_password(
@@ -115,7 +124,11 @@ def reset_password(
     change it at the next login (unless you reset your own)."""
     chosen = data.password if data is not None else None
     password = accounts.reset_password(
-        session, user_id, actor=principal.actor, clock=runtime.clock, config=runtime.accounts,
+        session,
+        user_id,
+        actor=principal.actor,
+        clock=runtime.clock,
+        config=runtime.accounts,
         new_password=chosen,
     )
     return PasswordResetResult(
@@ -124,7 +137,9 @@ def reset_password(
 
 
 @router.delete(
-    "/{user_id}/totp", dependencies=MANAGE, responses=problems(404, 409),
+    "/{user_id}/totp",
+    dependencies=MANAGE,
+    responses=problems(404, 409),
     summary="Turn off a user's two-factor login (e.g. a lost device)",
 )
 def disable_totp(

@@ -1,0 +1,15 @@
+"""One router per resource, gathered under `/api/v1` (the docs page lives at `/api/docs`)."""
+
+from fastapi import APIRouter
+
+from civicshield.api.routes import audit, docs, health, jobs, me, meta, tokens, users
+
+__all__ = ["API_PREFIX", "api_router", "docs_router"]
+
+API_PREFIX = "/api/v1"
+
+api_router = APIRouter(prefix=API_PREFIX)
+for _module in (health, meta, me, users, tokens, audit, jobs):
+    api_router.include_router(_module.router)
+
+docs_router = docs.router
