@@ -18,7 +18,11 @@ from starlette.responses import Response
 from civicshield import __version__, api, web
 from civicshield.core.errors import CivicShieldError
 from civicshield.core.settings import Settings, load_settings
-from civicshield.http import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from civicshield.http import (
+    BodySizeLimitMiddleware,
+    CatchAllMiddleware,
+    SecurityHeadersMiddleware,
+)
 from civicshield.runtime import Runtime, build_runtime
 from civicshield.worker import Worker
 
@@ -65,7 +69,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.add_exception_handler(CivicShieldError, handle)
     app.add_exception_handler(StarletteHTTPException, handle)
     app.add_exception_handler(RequestValidationError, handle)
-    app.add_exception_handler(Exception, handle)
+    # Middleware added last runs first: body limit, then headers, then the catch-all for
+    # anything unhandled (kept inside so 500 pages get the security headers too).
+    app.add_middleware(CatchAllMiddleware, handler=handle)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure is True)
-    app.add_middleware(BodySizeLimitMiddleware, limit=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware, limit=settings.max_body_bytes, html_page=web.too_large_page
+    )
     return app

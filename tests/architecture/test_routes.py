@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import Mount
 
 from civicshield.http import PUBLIC, declared_access
@@ -22,16 +22,22 @@ def _declarations(dependant: Any) -> list[object]:
     return found
 
 
+def _routes(app: Any) -> list[Any]:
+    """Every route, with routers included by FastAPI flattened (`original_route`, `dependant`)."""
+    return list(iter_route_contexts(app.routes))
+
+
 def test_every_route_declares_access(app: Any) -> None:
     undeclared, seen = [], 0
-    for route in app.routes:
+    for context in _routes(app):
+        route = context.original_route
         if isinstance(route, Mount) or getattr(route, "path", None) in EXEMPT:
             continue
         assert isinstance(route, APIRoute), f"{route!r} is not an APIRoute; declare access on it"
         seen += 1
-        declarations = _declarations(route.dependant)
+        declarations = _declarations(context.dependant)
         if len(declarations) != 1:
-            undeclared.append((route.path, sorted(route.methods), declarations))
+            undeclared.append((context.path, sorted(route.methods), declarations))
     assert seen > 10
     assert not undeclared, f"routes without exactly one access declaration: {undeclared}"
 

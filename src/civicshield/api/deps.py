@@ -59,7 +59,7 @@ bearer_scheme = HTTPBearer(
     auto_error=False,
     scheme_name="bearerToken",
     bearerFormat="cs_<prefix>_<secret>",
-    description="An API token (`civicshield tokens create` or POST /api/v1/tokens).",
+    description="An API token (`civicshield token create` or POST /api/v1/tokens).",
 )
 cookie_scheme = APIKeyCookie(
     name=SESSION_COOKIE,

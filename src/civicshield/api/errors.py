@@ -97,9 +97,7 @@ def _validation_problem(errors: Sequence[Any], instance: str) -> Response:
                 instance=instance,
                 errors=[FieldError(loc, f"{reason} (position {position})")],
             )
-    fields = [
-        FieldError(tuple(e.get("loc", ())), str(e.get("msg", "invalid value"))) for e in errors
-    ]
+    fields = [FieldError(tuple(e.get("loc", ())), _message(e)) for e in errors]
     shown = "; ".join(
         f"{'.'.join(str(part) for part in f.loc) or 'request'}: {f.msg}"
         for f in fields[:MAX_DETAIL_FIELDS]
@@ -110,6 +108,13 @@ def _validation_problem(errors: Sequence[Any], instance: str) -> Response:
     return problem_response(
         422, "Invalid input", f"{count}: {shown}", slug="invalid", instance=instance, errors=fields
     )
+
+
+def _message(error: Any) -> str:
+    """Pydantic's message, except for a body that arrived as bytes (not sent as JSON)."""
+    if tuple(error.get("loc", ())) == ("body",) and isinstance(error.get("input"), bytes):
+        return "send a JSON object with the header Content-Type: application/json"
+    return str(error.get("msg", "invalid value"))
 
 
 def _http_problem(request: Request, exc: HTTPException, instance: str) -> Response:
@@ -127,6 +132,7 @@ def _http_problem(request: Request, exc: HTTPException, instance: str) -> Respon
             allowed = headers.get("Allow") or headers.get("allow") or "see the API documentation"
             detail = f"{request.method} is not allowed on {instance} (allowed: {allowed})"
     slug = "-".join(phrase.lower().replace("'", "").split()) or "error"
+    title = phrase[:1] + phrase[1:].lower()  # "Not found", like the domain errors' titles
     return problem_response(
-        status, phrase, detail, slug=slug, instance=instance, headers=headers or None
+        status, title, detail, slug=slug, instance=instance, headers=headers or None
     )

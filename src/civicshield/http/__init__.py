@@ -10,7 +10,11 @@ from civicshield.http.access import (
     declared_access,
     lookup_principal,
 )
-from civicshield.http.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from civicshield.http.middleware import (
+    BodySizeLimitMiddleware,
+    CatchAllMiddleware,
+    SecurityHeadersMiddleware,
+)
 from civicshield.http.problems import problem_body, problem_response
 
 __all__ = [
@@ -19,6 +23,7 @@ __all__ = [
     "SESSION_COOKIE",
     "Access",
     "BodySizeLimitMiddleware",
+    "CatchAllMiddleware",
     "SecurityHeadersMiddleware",
     "client_ip",
     "declared_access",

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+
+from collections.abc import Awaitable, Callable
 
 from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["CSP", "BodySizeLimitMiddleware", "SecurityHeadersMiddleware"]
+__all__ = ["CSP", "BodySizeLimitMiddleware", "CatchAllMiddleware", "SecurityHeadersMiddleware"]
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -49,10 +54,18 @@ class SecurityHeadersMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """Refuse request bodies larger than `limit` bytes with 413, before the app reads them."""
+    """Refuse request bodies larger than `limit` bytes with 413, before the app reads them.
+    `html_page(scope, limit)`, when given, renders the refusal for non-API paths (the web
+    layer's error page), since this middleware answers before any route or handler runs."""
 
-    def __init__(self, app: ASGIApp, *, limit: int) -> None:
-        self.app, self.limit = app, limit
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limit: int,
+        html_page: Callable[[Scope, int], bytes] | None = None,
+    ) -> None:
+        self.app, self.limit, self.html_page = app, limit, html_page
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
         detail = f"the request body is larger than the limit of {self.limit} bytes"
@@ -68,6 +81,8 @@ class BodySizeLimitMiddleware:
                 }
             ).encode()
             ctype = b"application/problem+json"
+        elif self.html_page is not None:
+            body, ctype = self.html_page(scope, self.limit), b"text/html; charset=utf-8"
         else:
             body = f"413 Payload too large: {detail}".encode()
             ctype = b"text/plain; charset=utf-8"
@@ -119,3 +134,34 @@ class BodySizeLimitMiddleware:
             return replay.pop() if replay else await receive()
 
         await self.app(scope, replay_receive, send)
+
+
+class CatchAllMiddleware:
+    """Turn an unhandled exception into the app's own error response (problem+json or page),
+    inside the security-headers middleware, so a 500 carries the same headers as any other
+    response and is logged once (by the handler), not again by the server."""
+
+    def __init__(
+        self, app: ASGIApp, *, handler: Callable[[Request, Exception], Awaitable[Response]]
+    ) -> None:
+        self.app, self.handler = app, handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:  # too late for an error page; let the server close the connection
+                raise
+            response = await self.handler(Request(scope, receive), exc)
+            await response(scope, receive, send)
