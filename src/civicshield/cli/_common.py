@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import sys
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,6 +54,8 @@ __all__ = [
 ]
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+PIPE_WIDTH = 160
 
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print one JSON document to stdout instead of a table.")
@@ -65,7 +68,16 @@ JsonOption = Annotated[
 def console(*, stderr: bool = False) -> Console:
     """A console bound to the current stdout/stderr (made per call: tests swap the streams).
     Markup is off: values print literally; style with `style=` or `rich.text.Text`."""
-    return Console(stderr=stderr, highlight=False, soft_wrap=True, markup=False)
+    stream = sys.stderr if stderr else sys.stdout
+    # Piped output (not a terminal) gets wide tables instead of Rich's 80 columns.
+    wide = not stream.isatty() and "COLUMNS" not in os.environ
+    return Console(
+        stderr=stderr,
+        highlight=False,
+        soft_wrap=True,
+        markup=False,
+        width=PIPE_WIDTH if wide else None,
+    )
 
 
 def success(message: str) -> None:
@@ -104,13 +116,16 @@ def _cell(value: object) -> Text:
 
 
 def print_table(
-    columns: Sequence[str], rows: Iterable[Sequence[object]], *, title: str | None = None,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    title: str | None = None,
     caption: str | None = None,
 ) -> None:
     """A Rich table; cells are shown literally (never parsed as Rich markup)."""
     table = Table(title=title, caption=caption, header_style="bold", title_justify="left")
     for column in columns:
-        table.add_column(column, overflow="fold")
+        table.add_column(column)
     for row in rows:
         table.add_row(*(_cell(v) for v in row))
     console().print(table)
@@ -137,8 +152,8 @@ def new_password() -> str:
             return candidate
 
 
-def parse_choice(parser: Any, value: str) -> Any:
-    """Run an enum's `parse` (e.g. `Role.parse`), turning its ValueError into a clear error."""
+def parse_choice(parser: Callable[[str], T], value: str) -> T:
+    """Run a parser such as `Role.parse`, turning its ValueError into a clear error."""
     try:
         return parser(value)
     except ValueError as exc:
@@ -188,15 +203,19 @@ class CliState:
         values.update({k: v for k, v in overrides.items() if v is not None})
         return load_settings(**values)
 
-    def runtime(self, settings: Settings | None = None, *, migrated: bool = True) -> Runtime:
-        """A runtime whose database answers (and, with `migrated`, is at the head revision)."""
+    def runtime(
+        self, settings: Settings | None = None, *, migrated: bool = True, connect: bool = True
+    ) -> Runtime:
+        """A runtime whose database answers (`connect`) and is at the head revision
+        (`migrated`); closed when the command ends."""
         settings = settings or self.settings()
         url = settings.resolved_database_url
         if migrated:
             _require_database_file(url)
         rt = build_runtime(settings)
         self._runtimes.append(rt)
-        rt.db.check_connection()
+        if connect or migrated:
+            rt.db.check_connection()
         if migrated:
             require_migrated(url)
         return rt

@@ -18,8 +18,10 @@ audit_app = typer.Typer(
 
 @audit_app.command("verify")
 def verify(ctx: typer.Context, json_output: JsonOption = False) -> None:
-    """Walk the whole chain. Exit 0 when intact; exit 1 naming the first entry that was
-    edited, deleted or reordered."""
+    """Verify the hash chain of the whole audit log.
+
+    Exits 0 when intact; exits 1 naming the first entry that was edited, deleted or
+    reordered (or a deleted tail)."""
     rt = state(ctx).runtime()
     with rt.session() as session:
         report = audit.verify_chain(session)
@@ -47,12 +49,18 @@ def list_entries(
     """Show audit entries, newest first."""
     rt = state(ctx).runtime()
     with rt.session() as session:
-        page = audit.list_entries(session, limit=limit, action=action, actor=actor,
-                                  entity_type=entity_type)
+        page = audit.list_entries(
+            session, limit=limit, action=action, actor=actor, entity_type=entity_type
+        )
     if json_output:
         emit_json(page)
         return
-    rows = [(e.seq, e.at, e.actor, e.action, f"{e.entity_type}:{e.entity_id}", e.summary)
-            for e in page.items]
-    print_table(("Seq", "At (UTC)", "Actor", "Action", "Record", "Summary"), rows,
-                caption=f"{len(rows)} of {page.total} entries")
+    rows = [
+        (e.seq, e.at, e.actor, e.action, f"{e.entity_type}:{e.entity_id}", e.summary)
+        for e in page.items
+    ]
+    print_table(
+        ("Seq", "At (UTC)", "Actor", "Action", "Record", "Summary"),
+        rows,
+        caption=f"{len(rows)} of {page.total} entries",
+    )

@@ -56,8 +56,10 @@ def init(
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Create the data directory, the secret key and the database schema, and the first
-    administrator `admin` when there are no users yet. Safe to run again."""
+    """Set up: data directory, secret key, database schema, first administrator.
+
+    Creates the administrator `admin` (password generated and shown once, or chosen with
+    --admin-password) only when there are no users yet. Safe to run again."""
     st = state(ctx)
     settings = st.settings()
     data_dir = settings.data_dir.resolve()
@@ -65,12 +67,14 @@ def init(
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     if settings.secret_key is not None:
-        secret = "taken from CIVICSHIELD_SECRET_KEY"
+        key_source = "taken from CIVICSHIELD_SECRET_KEY"
     else:
         secret_existed = (data_dir / "secret.key").exists()
         path = settings.ensure_secret_file()
         mode = path.stat().st_mode & 0o777
-        secret = f"{path.resolve()} ({'kept' if secret_existed else 'created'}, mode {mode:04o})"
+        key_source = (
+            f"{path.resolve()} ({'kept' if secret_existed else 'created'}, mode {mode:04o})"
+        )
         if mode & 0o077:
             console(stderr=True).print(
                 f"warning: {path} is readable by other users; run `chmod 600 {path}`",
@@ -90,26 +94,41 @@ def init(
             generated = None if admin_password else password
             accounts.create_user(
                 session,
-                model(UserCreate, username="admin", password=password, role=Role.ADMIN,
-                      display_name="Administrator", language=settings.default_language,
-                      timezone=settings.default_timezone),
-                actor=cli_actor(), clock=rt.clock, config=rt.accounts,
+                model(
+                    UserCreate,
+                    username="admin",
+                    password=password,
+                    role=Role.ADMIN,
+                    display_name="Administrator",
+                    language=settings.default_language,
+                    timezone=settings.default_timezone,
+                ),
+                actor=cli_actor(),
+                clock=rt.clock,
+                config=rt.accounts,
             )
             admin_created = True
         else:
             admin_created = False
 
     if json_output:
-        emit_json({
-            "data_dir": str(data_dir), "data_dir_created": dir_created, "secret_key": secret,
-            "database": safe_url(url), "revision_before": before, "revision": after,
-            "admin_created": admin_created, "admin_username": "admin" if admin_created else None,
-            "admin_password": generated,
-        })
+        emit_json(
+            {
+                "data_dir": str(data_dir),
+                "data_dir_created": dir_created,
+                "secret_key": key_source,
+                "database": safe_url(url),
+                "revision_before": before,
+                "revision": after,
+                "admin_created": admin_created,
+                "admin_username": "admin" if admin_created else None,
+                "admin_password": generated,
+            }
+        )
         return
     out = console()
     out.print(f"Data directory: {data_dir} ({'created' if dir_created else 'exists'})")
-    out.print(f"Secret key:     {secret}")
+    out.print(f"Secret key:     {key_source}")
     change = "already at head" if before == after else f"upgraded {before or 'empty'} → {after}"
     out.print(f"Database:       {safe_url(url)} ({change})")
     if not admin_created:
@@ -149,8 +168,13 @@ def current(ctx: typer.Context, json_output: JsonOption = False) -> None:
         state(ctx).runtime(settings, migrated=False)  # a clear error if it cannot be reached
         revision = migrations.current_revision(url)
     head = migrations.head_revision()
-    data: dict[str, Any] = {"database": safe_url(url), "exists": exists, "current": revision,
-                            "head": head, "up_to_date": revision == head}
+    data: dict[str, Any] = {
+        "database": safe_url(url),
+        "exists": exists,
+        "current": revision,
+        "head": head,
+        "up_to_date": revision == head,
+    }
     if json_output:
         emit_json(data)
         return
@@ -165,21 +189,19 @@ def current(ctx: typer.Context, json_output: JsonOption = False) -> None:
 
 
 @db_app.command("check")
-def check(json_output: JsonOption = False) -> None:
-    """Migrate a scratch SQLite database and compare it with the models (needs no data dir
-    or configuration); exit 1 with the differences when they disagree."""
+def check() -> None:
+    """Check that the migrations produce exactly the models' schema.
+
+    Migrates a scratch SQLite database in a temporary directory (needs no data directory or
+    configuration); exits 1 with the differences when they disagree."""
     with tempfile.TemporaryDirectory(prefix="civicshield-db-check-") as tmp:
         diff = migrations.check_models_match(f"sqlite:///{Path(tmp) / 'scratch.db'}")
-    head = migrations.head_revision()
-    if json_output:
-        emit_json({"ok": diff is None, "head": head, "differences": diff})
-        if diff is not None:
-            raise typer.Exit(1)
-        return
     if diff is not None:
-        fail(f"models and migrations disagree (write a migration: `civicshield db revision -m "
-             f"MESSAGE`):\n{diff}")
-    success(f"models and migrations agree (head revision {head})")
+        fail(
+            f"models and migrations disagree (write a migration: `civicshield db revision -m "
+            f"MESSAGE`):\n{diff}"
+        )
+    success(f"models and migrations agree (head revision {migrations.head_revision()})")
 
 
 @db_app.command("revision")
@@ -189,15 +211,19 @@ def revision(
         bool, typer.Option("--empty", help="Write a revision even when no model changed.")
     ] = False,
 ) -> None:
-    """Developer helper: autogenerate a migration from the models into
-    src/civicshield/migrations/versions (against a scratch SQLite database)."""
+    """Developer helper: autogenerate a migration from the models.
+
+    Compares the models with a scratch SQLite database migrated to head and writes the new
+    revision into src/civicshield/migrations/versions."""
     versions = Path(migrations.__file__).resolve().parent / "versions"
     before = set(versions.glob("*.py"))
     with tempfile.TemporaryDirectory(prefix="civicshield-db-revision-") as tmp:
         url = f"sqlite:///{Path(tmp) / 'scratch.db'}"
         if migrations.check_models_match(url) is None and not empty:
-            fail("the models match the migrations; nothing to generate (use --empty for a "
-                 "hand-written migration)")
+            fail(
+                "the models match the migrations; nothing to generate (use --empty for a "
+                "hand-written migration)"
+            )
         migrations.make_revision(url, message)
     for path in sorted(set(versions.glob("*.py")) - before):
-        success(f"wrote {path}; review it, then run `civicshield db check`")
+        success(f"wrote {path}: review it, `ruff format` it, then run `civicshield db check`")

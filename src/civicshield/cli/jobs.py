@@ -87,8 +87,14 @@ def enqueue(
     args = parse_args(arg or [])
     rt = state(ctx).runtime()
     with rt.session() as session:
-        job = jobs.enqueue(session, name, registry=rt.jobs, clock=rt.clock, args=args,
-                           requested_by=cli_actor().label)
+        job = jobs.enqueue(
+            session,
+            name,
+            registry=rt.jobs,
+            clock=rt.clock,
+            args=args,
+            requested_by=cli_actor().label,
+        )
     if json_output:
         emit_json(job)
         return
@@ -111,19 +117,27 @@ def show(
         return
     out = console()
     fields: list[tuple[str, object]] = [
-        ("Job", f"{job.id} {job.name}"), ("Status", job.status.value),
-        ("Attempts", f"{job.attempts}/{job.max_attempts}"), ("Arguments", json.dumps(job.args)),
-        ("Requested by", job.requested_by), ("Created", fmt_time(job.created_at)),
-        ("Run after", fmt_time(job.run_after)), ("Started", fmt_time(job.started_at)),
-        ("Finished", fmt_time(job.finished_at)), ("Worker", job.worker or "—"),
+        ("Job", f"{job.id} {job.name}"),
+        ("Status", job.status.value),
+        ("Attempts", f"{job.attempts}/{job.max_attempts}"),
+        ("Arguments", json.dumps(job.args)),
+        ("Requested by", job.requested_by),
+        ("Created", fmt_time(job.created_at)),
+        ("Run after", fmt_time(job.run_after)),
+        ("Started", fmt_time(job.started_at)),
+        ("Finished", fmt_time(job.finished_at)),
+        ("Worker", job.worker or "—"),
         ("Error", job.error or "—"),
         ("Result", json.dumps(job.result, default=str) if job.result is not None else "—"),
     ]
     for label, value in fields:
         out.print(f"{label + ':':<14}{value}")
     if lines:
-        print_table(("At (UTC)", "Level", "Message"),
-                    [(line.at, line.level, line.message) for line in lines], title="Log")
+        print_table(
+            ("At (UTC)", "Level", "Message"),
+            [(line.at, line.level, line.message) for line in lines],
+            title="Log",
+        )
     else:
         out.print("(no log lines)", style="dim")
 

@@ -28,8 +28,17 @@ tokens_app = typer.Typer(
 )
 
 SCOPES = ", ".join(p.value for p in Permission)
-TOKEN_COLUMNS = ("ID", "Name", "User", "Prefix", "Scopes", "Created", "Expires", "Last used",
-                 "Revoked")
+TOKEN_COLUMNS = (
+    "ID",
+    "Name",
+    "User",
+    "Prefix",
+    "Scopes",
+    "Created",
+    "Expires",
+    "Last used",
+    "Revoked",
+)
 
 
 def _permission(value: str) -> Permission:
@@ -40,8 +49,17 @@ def _permission(value: str) -> Permission:
 
 
 def _row(token: TokenRead, owner: str) -> tuple[object, ...]:
-    return (token.id, token.name, owner, token.prefix, [s.value for s in token.scopes],
-            token.created_at, token.expires_at, token.last_used_at, token.revoked_at)
+    return (
+        token.id,
+        token.name,
+        owner,
+        token.prefix,
+        [s.value for s in token.scopes],
+        token.created_at,
+        token.expires_at,
+        token.last_used_at,
+        token.revoked_at,
+    )
 
 
 @tokens_app.command("create")
@@ -53,9 +71,7 @@ def create(
         list[str],
         typer.Option("--scope", "-s", help=f"A permission it grants (repeat): {SCOPES}."),
     ],
-    expires_days: Annotated[
-        int, typer.Option(min=1, max=3650, help="Days until it expires.")
-    ] = 90,
+    expires_days: Annotated[int, typer.Option(min=1, max=3650, help="Days until it expires.")] = 90,
     no_expiry: Annotated[
         bool, typer.Option("--no-expiry", help="Never expires (prefer an expiry).")
     ] = False,
@@ -63,13 +79,15 @@ def create(
 ) -> None:
     """Create an API token and print it once (only its hash is stored)."""
     scopes = [parse_choice(_permission, s) for s in scope]
-    data = model(TokenCreate, name=name, scopes=scopes,
-                 expires_in_days=None if no_expiry else expires_days)
+    data = model(
+        TokenCreate, name=name, scopes=scopes, expires_in_days=None if no_expiry else expires_days
+    )
     rt = state(ctx).runtime()
     with rt.session() as session:
         owner = accounts.get_user_by_username(session, user)
-        token = accounts.create_token(session, data, owner_id=owner.id, actor=cli_actor(),
-                                      clock=rt.clock)
+        token = accounts.create_token(
+            session, data, owner_id=owner.id, actor=cli_actor(), clock=rt.clock
+        )
     if json_output:
         emit_json(token)
         return
@@ -84,9 +102,7 @@ def create(
 def list_tokens(
     ctx: typer.Context,
     user: Annotated[str | None, typer.Option("--user", "-u", help="Only this user's.")] = None,
-    include_revoked: Annotated[
-        bool, typer.Option("--all", help="Include revoked tokens.")
-    ] = False,
+    include_revoked: Annotated[bool, typer.Option("--all", help="Include revoked tokens.")] = False,
     limit: Annotated[int, typer.Option(min=1, max=10000, help="At most this many.")] = 500,
     json_output: JsonOption = False,
 ) -> None:
@@ -94,10 +110,12 @@ def list_tokens(
     rt = state(ctx).runtime()
     with rt.session() as session:
         owner_id = accounts.get_user_by_username(session, user).id if user else None
-        page = accounts.list_tokens(session, owner_id=owner_id, include_revoked=include_revoked,
-                                    limit=limit)
-        owners = {uid: accounts.get_user(session, uid).username
-                  for uid in {t.user_id for t in page.items}}
+        page = accounts.list_tokens(
+            session, owner_id=owner_id, include_revoked=include_revoked, limit=limit
+        )
+        owners = {
+            uid: accounts.get_user(session, uid).username for uid in {t.user_id for t in page.items}
+        }
     if json_output:
         emit_json(page)
         return

@@ -31,13 +31,31 @@ users_app = typer.Typer(
 
 ROLES = ", ".join(r.value for r in Role)
 SECTORS = ", ".join(s.value for s in Sector)
-USER_COLUMNS = ("Username", "Name", "Role", "Sectors", "Active", "2FA", "Language", "Time zone",
-                "Last login")
+USER_COLUMNS = (
+    "Username",
+    "Name",
+    "Role",
+    "Sectors",
+    "Active",
+    "2FA",
+    "Language",
+    "Time zone",
+    "Last login",
+)
 
 
 def _row(user: UserRead) -> tuple[object, ...]:
-    return (user.username, user.display_name, user.role.value, [s.value for s in user.sectors],
-            user.is_active, user.totp_enabled, user.language, user.timezone, user.last_login_at)
+    return (
+        user.username,
+        user.display_name,
+        user.role.value,
+        [s.value for s in user.sectors],
+        user.is_active,
+        user.totp_enabled,
+        user.language,
+        user.timezone,
+        user.last_login_at,
+    )
 
 
 def _show_password(label: str, password: str) -> None:
@@ -78,18 +96,28 @@ def add(
     st = state(ctx)
     rt = st.runtime()
     fields = {
-        "username": username, "role": role_value, "sectors": sectors, "email": email,
-        "display_name": display_name, "language": language,
+        "username": username,
+        "role": role_value,
+        "sectors": sectors,
+        "email": email,
+        "display_name": display_name,
+        "language": language,
         "timezone": timezone or rt.settings.default_timezone,
     }
-    model(UserCreate, password="-", **fields)  # report bad fields before asking for a password
+    # Report bad fields before asking for a password.
+    model(UserCreate, password="-", **fields)  # noqa: S106 - a placeholder, never stored
     if generate:
         password = new_password()
     elif password is None:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     with rt.session() as session:
-        user = accounts.create_user(session, model(UserCreate, password=password, **fields),
-                                    actor=cli_actor(), clock=rt.clock, config=rt.accounts)
+        user = accounts.create_user(
+            session,
+            model(UserCreate, password=password, **fields),
+            actor=cli_actor(),
+            clock=rt.clock,
+            config=rt.accounts,
+        )
     if json_output:
         emit_json({"user": user, "password": password if generate else None})
         return
@@ -166,16 +194,28 @@ def reset_password(
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Set a new password, unlock the account and end its sessions; the user must change the
-    password at the next login."""
+    """Set a new password, unlock the account and end its sessions.
+
+    The user must change the password at the next login."""
     rt = state(ctx).runtime()
     with rt.session() as session:
         user = accounts.get_user_by_username(session, username)
-        new = accounts.reset_password(session, user.id, actor=cli_actor(), clock=rt.clock,
-                                      config=rt.accounts, new_password=password)
+        new = accounts.reset_password(
+            session,
+            user.id,
+            actor=cli_actor(),
+            clock=rt.clock,
+            config=rt.accounts,
+            new_password=password,
+        )
     if json_output:
-        emit_json({"username": user.username, "password": None if password else new,
-                   "must_change_password": True})
+        emit_json(
+            {
+                "username": user.username,
+                "password": None if password else new,
+                "must_change_password": True,
+            }
+        )
         return
     success(f"reset the password of {user.username}; they must change it at the next login")
     if password is None:

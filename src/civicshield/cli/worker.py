@@ -19,10 +19,24 @@ worker_app = typer.Typer(help="The background job worker.", no_args_is_help=True
 
 
 def print_jobs(jobs: list[JobRead], *, caption: str | None = None) -> None:
-    rows = [(j.id, j.name, j.status.value, f"{j.attempts}/{j.max_attempts}", j.run_after,
-             j.finished_at, j.requested_by, j.error) for j in jobs]
-    print_table(("ID", "Job", "Status", "Attempts", "Run after", "Finished", "Requested by",
-                 "Error"), rows, caption=caption)
+    rows = [
+        (
+            j.id,
+            j.name,
+            j.status.value,
+            f"{j.attempts}/{j.max_attempts}",
+            j.run_after,
+            j.finished_at,
+            j.requested_by,
+            j.error,
+        )
+        for j in jobs
+    ]
+    print_table(
+        ("ID", "Job", "Status", "Attempts", "Run after", "Finished", "Requested by", "Error"),
+        rows,
+        caption=caption,
+    )
 
 
 @worker_app.command("run")
@@ -33,11 +47,13 @@ def run(
     ] = False,
     poll: Annotated[
         float | None,
-        typer.Option(min=0.1, help="Seconds between polls (default: CIVICSHIELD_WORKER_POLL_SECONDS)."),
+        typer.Option(
+            min=0.1, help="Seconds between polls (default: CIVICSHIELD_WORKER_POLL_SECONDS)."
+        ),
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Run background jobs until SIGINT/SIGTERM (or, with --once, one pass).
+    """Run background jobs until SIGINT/SIGTERM (or one pass with --once).
 
     Several workers may run at once, on one machine or many: each job runs once per attempt."""
     st = state(ctx)

@@ -166,5 +166,5 @@ def load_settings(**overrides: Any) -> Settings:
         for err in exc.errors():
             name = ".".join(str(p) for p in err["loc"]) or "settings"
             env = f"CIVICSHIELD_{name.upper()}" if err["loc"] else "settings"
-            problems.append(f"{env}: {err['msg']}")
+            problems.append(f"{env}: {err['msg'].removeprefix('Value error, ')}")
         raise ConfigError("invalid configuration: " + "; ".join(problems)) from None

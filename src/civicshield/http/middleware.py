@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-
 from collections.abc import Awaitable, Callable
 
 from starlette.datastructures import MutableHeaders

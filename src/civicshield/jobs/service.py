@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from civicshield.core.clock import Clock
@@ -140,17 +142,20 @@ def sync_schedules(session: Session, *, registry: JobRegistry, clock: Clock) -> 
             select(JobSchedule).where(JobSchedule.name == definition.name)
         ).scalar_one_or_none()
         if row is None:
-            session.add(
-                JobSchedule(
-                    name=definition.name,
-                    job_name=definition.name,
-                    args={},
-                    interval_seconds=definition.every_seconds,
-                    next_run_at=clock.now(),
-                    enabled=True,
-                )
+            # Workers starting together race to create the same schedule: the loser's
+            # insert does nothing instead of failing its whole tick on the unique name.
+            postgres = session.get_bind().dialect.name == "postgresql"
+            insert = postgresql_insert if postgres else sqlite_insert
+            statement = insert(JobSchedule).values(
+                name=definition.name,
+                job_name=definition.name,
+                args={},
+                interval_seconds=definition.every_seconds,
+                next_run_at=clock.now(),
+                enabled=True,
             )
-            created += 1
+            result = session.execute(statement.on_conflict_do_nothing(index_elements=["name"]))
+            created += int(result.rowcount)  # type: ignore[attr-defined]
     session.flush()
     return created
 

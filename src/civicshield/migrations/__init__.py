@@ -6,6 +6,7 @@ from civicshield.migrations.runner import (
     current_revision,
     head_revision,
     make_revision,
+    next_revision_id,
     upgrade,
 )
 
@@ -15,5 +16,6 @@ __all__ = [
     "current_revision",
     "head_revision",
     "make_revision",
+    "next_revision_id",
     "upgrade",
 ]

@@ -19,13 +19,17 @@ from civicshield.store import Database
 from tests.conftest import NOW, make_settings
 
 scalars = (
-    st.none() | st.booleans() | st.integers(-(2**53), 2**53)
-    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=40)
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53), 2**53)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=40)
 )
 values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner,
-                                                                 max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 changes = st.dictionaries(st.text(min_size=1, max_size=20), values, max_size=5)
@@ -42,9 +46,16 @@ def test_any_change_round_trips_and_verifies(tmp_path_factory: object) -> None:
     def check(changes: dict[str, object], summary: str, micro: int) -> None:
         clock.advance(timedelta(microseconds=micro))
         with db.session() as session:
-            audit.record(session, actor=Actor(kind="user", name="prop"), action="prop.test",
-                         entity_type="thing", entity_id="1", clock=clock, summary=summary,
-                         changes=changes)
+            audit.record(
+                session,
+                actor=Actor(kind="user", name="prop"),
+                action="prop.test",
+                entity_type="thing",
+                entity_id="1",
+                clock=clock,
+                summary=summary,
+                changes=changes,
+            )
         with db.session() as session:
             report = audit.verify_chain(session)
         assert report.ok, report.reason

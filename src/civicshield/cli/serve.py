@@ -1,0 +1,99 @@
+"""`civicshield serve`: the web UI and REST API under uvicorn (with the worker in-process)."""
+
+from __future__ import annotations
+
+import errno
+import socket
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from civicshield.cli._common import console, fail, state
+from civicshield.core import Settings
+
+__all__ = ["listen_url", "serve"]
+
+
+def listen_url(settings: Settings) -> str:
+    """Where the server can be reached: `base_url` when set, else http://host:port/."""
+    if settings.base_url:
+        return settings.base_url.rstrip("/") + "/"
+    host = settings.host
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - describing, not binding
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.port}/"
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Fail early with a clear message instead of uvicorn's log line when the port is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            reason = "the port is in use" if exc.errno == errno.EADDRINUSE else exc.strerror
+            fail(f"cannot listen on {host}:{port}: {reason} (choose another with --port)")
+
+
+def _run_uvicorn(app: Any, settings: Settings, log_level: str) -> None:
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=log_level.lower(),
+        server_header=False,
+    )
+    uvicorn.Server(config).run()
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[
+        str | None, typer.Option(help="Interface to listen on (default: CIVICSHIELD_HOST).")
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="Port to listen on (default: CIVICSHIELD_PORT)."),
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="Data directory (overrides the global one).")
+    ] = None,
+    no_worker: Annotated[
+        bool,
+        typer.Option(
+            "--no-worker",
+            help="Do not run background jobs in this process "
+            "(run `civicshield worker run` separately).",
+        ),
+    ] = False,
+) -> None:
+    """Serve the web UI and the REST API (uvicorn).
+
+    Runs the background worker in-process unless --no-worker (or
+    CIVICSHIELD_WORKER_IN_PROCESS=false). Refuses to start on a database that is not
+    migrated to the newest revision."""
+    st = state(ctx)
+    overrides: dict[str, Any] = {"host": host, "port": port, "data_dir": data_dir}
+    if no_worker:
+        overrides["worker_in_process"] = False
+    settings = st.settings(**overrides)
+    settings.secret()  # a clear error now rather than on the first request
+    st.runtime(settings)  # the database answers and is migrated to head
+    st.close()
+    _check_port_free(settings.host, settings.port)
+
+    from civicshield.app import create_app
+
+    app = create_app(settings)
+    st.configure_service_logging(settings)
+    worker = "with the worker in-process" if settings.worker_in_process else "without a worker"
+    out = console()
+    out.print(f"CivicShield for {settings.city_name} ({worker}); Ctrl-C stops it.")
+    out.print(f"Open {listen_url(settings)}", style="bold green")
+    _run_uvicorn(app, settings, "debug" if st.verbose else settings.log_level)
