@@ -4,6 +4,7 @@ from civicshield.jobs.registry import JobContext, JobDefinition, JobLogger, JobR
 from civicshield.jobs.schemas import JobLogRead, JobPage, JobRead, JobStatus, ScheduleRead
 from civicshield.jobs.service import (
     cancel_job,
+    count_by_status,
     enqueue,
     enqueue_due,
     get_job,
@@ -26,6 +27,7 @@ __all__ = [
     "JobStatus",
     "ScheduleRead",
     "cancel_job",
+    "count_by_status",
     "enqueue",
     "enqueue_due",
     "get_job",

@@ -27,6 +27,7 @@ from civicshield.jobs.schemas import JobLogRead, JobPage, JobRead, JobStatus, Sc
 
 __all__ = [
     "cancel_job",
+    "count_by_status",
     "enqueue",
     "enqueue_due",
     "get_job",
@@ -105,6 +106,13 @@ def list_jobs(
     return JobPage(
         items=[JobRead.model_validate(j) for j in rows], total=total, limit=limit, offset=offset
     )
+
+
+def count_by_status(session: Session) -> dict[JobStatus, int]:
+    """How many jobs are in each status, every status present (one GROUP BY query)."""
+    rows = session.execute(select(Job.status, func.count()).group_by(Job.status))
+    counts = {JobStatus(status): int(n) for status, n in rows}
+    return {status: counts.get(status, 0) for status in JobStatus}
 
 
 def cancel_job(session: Session, job_id: int, *, clock: Clock) -> JobRead:

@@ -37,8 +37,14 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     try:
         if url.startswith("sqlite"):
             _make_sqlite_parent(url)
+            # A pool as large as the server's thread pool: opening a SQLite connection (and
+            # setting its pragmas) per request would cost more than the request itself.
             engine = create_engine(
-                url, echo=echo, connect_args={"check_same_thread": False, "timeout": 10}
+                url,
+                echo=echo,
+                connect_args={"check_same_thread": False, "timeout": 10},
+                pool_size=20,
+                max_overflow=40,
             )
             event.listen(engine, "connect", _sqlite_pragmas)
         else:

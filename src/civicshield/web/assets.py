@@ -46,8 +46,9 @@ class Assets:
         for logical in wanted:
             entry = manifest.get(logical)
             if entry is None or not (VENDOR_DIR / str(entry.get("file", ""))).is_file():
-                log.warning("front-end asset %r is missing from %s; run `make assets`",
-                            logical, VENDOR_DIR)
+                log.warning(
+                    "front-end asset %r is missing from %s; run `make assets`", logical, VENDOR_DIR
+                )
                 assets.missing.append(logical)
                 continue
             assets.vendor[logical] = VendorFile(
@@ -60,15 +61,17 @@ class Assets:
         found = self.vendor.get(logical)
         if found is None:
             return Markup("")
-        return Markup('<script src="{}" integrity="{}" crossorigin="anonymous" defer></script>'
-                      ).format(found.url, found.integrity)
+        return Markup(
+            '<script src="{}" integrity="{}" crossorigin="anonymous" defer></script>'
+        ).format(found.url, found.integrity)
 
     def stylesheet(self, logical: str) -> Markup:
         found = self.vendor.get(logical)
         if found is None:
             return Markup("")
-        return Markup('<link rel="stylesheet" href="{}" integrity="{}" crossorigin="anonymous">'
-                      ).format(escape(found.url), escape(found.integrity))
+        return Markup(
+            '<link rel="stylesheet" href="{}" integrity="{}" crossorigin="anonymous">'
+        ).format(escape(found.url), escape(found.integrity))
 
 
 def _read_manifest() -> dict[str, dict[str, object]]:

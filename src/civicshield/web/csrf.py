@@ -76,9 +76,7 @@ def _cross_site(request: Request, base_url: str | None) -> bool:
     return origin is not None and origin not in _own_origins(request, base_url)
 
 
-def check_request(
-    request: Request, form: FormData, *, secret: str, base_url: str | None
-) -> None:
+def check_request(request: Request, form: FormData, *, secret: str, base_url: str | None) -> None:
     """Raise `CsrfRejected` unless an unsafe request is same-origin and carries the token."""
     if request.method not in UNSAFE_METHODS:
         return
@@ -86,7 +84,9 @@ def check_request(
         raise CsrfRejected("the request came from another site")
     given = form.get("csrf_token") or request.headers.get("x-csrf-token") or ""
     expected = _expected(request, secret)
-    if not isinstance(given, str) or expected is None or not hmac.compare_digest(
-        given.encode(), expected.encode()
+    if (
+        not isinstance(given, str)
+        or expected is None
+        or not hmac.compare_digest(given.encode(), expected.encode())
     ):
         raise CsrfRejected("the form's security token is missing or does not match")

@@ -48,8 +48,11 @@ class LoginRequired(AuthenticationError):
 
 def needs_setup(principal: Principal, runtime: Runtime) -> bool:
     """True while the user must change the password or enrol two-factor login first."""
-    must_enrol = (runtime.accounts.require_admin_totp and principal.role is Role.ADMIN
-                  and not principal.totp_enabled)
+    must_enrol = (
+        runtime.accounts.require_admin_totp
+        and principal.role is Role.ADMIN
+        and not principal.totp_enabled
+    )
     return principal.must_change_password or must_enrol
 
 
@@ -57,12 +60,19 @@ async def _form(request: Request) -> FormData:
     return await request.form() if request.method in csrf.UNSAFE_METHODS else FormData()
 
 
-async def _page(request: Request) -> Page:
+async def _principal(request: Request) -> Principal | None:
+    # Sessions live in the database: resolve them off the event loop. Pages are for people:
+    # an API token (a machine credential) does not open them.
+    principal = await run_in_threadpool(lookup_principal, request, runtime_of(request))
+    return principal if principal is not None and principal.via == "session" else None
+
+
+async def _page(request: Request, principal: Principal | None) -> Page:
     runtime = runtime_of(request)
-    principal = await run_in_threadpool(lookup_principal, request, runtime)
     page = Page.build(request, principal, await _form(request))
-    csrf.check_request(request, page.form, secret=runtime.settings.secret(),
-                       base_url=runtime.settings.base_url)
+    csrf.check_request(
+        request, page.form, secret=runtime.settings.secret(), base_url=runtime.settings.base_url
+    )
     return page
 
 
@@ -71,15 +81,14 @@ def require(permission: Permission, *, during_setup: bool = False) -> PageDepend
     (profile) a user may open before finishing a forced password change or TOTP enrolment."""
 
     async def dependency(request: Request) -> Page:
-        runtime = runtime_of(request)
-        principal = await run_in_threadpool(lookup_principal, request, runtime)
+        principal = await _principal(request)
         if principal is None:
             raise LoginRequired()
-        if not during_setup and needs_setup(principal, runtime):
+        if not during_setup and needs_setup(principal, runtime_of(request)):
             raise Redirect(SETUP_PATH)
         if not principal.can(permission):
             raise PermissionDenied(f"your role may not open this page (needs {permission.value})")
-        return await _page(request)
+        return await _page(request, principal)
 
     dependency.__name__ = f"require_{permission.name.lower()}"
     Access.mark(dependency, permission)
@@ -90,7 +99,7 @@ def public() -> PageDependency:
     """Dependency for a page anyone may open (login, preference switches)."""
 
     async def dependency(request: Request) -> Page:
-        return await _page(request)
+        return await _page(request, await _principal(request))
 
     dependency.__name__ = "public_page"
     Access.mark(dependency, PUBLIC)

@@ -4,7 +4,6 @@ layout. A 401 becomes a redirect to the login page; no page ever shows a stack t
 from __future__ import annotations
 
 import logging
-import math
 from typing import Any
 
 from fastapi.exceptions import RequestValidationError
@@ -17,12 +16,13 @@ from civicshield.core.errors import (
     AuthenticationError,
     CivicShieldError,
     Conflict,
-    PermissionDenied,
     RateLimited,
 )
 from civicshield.core.i18n import N_
+from civicshield.http import SESSION_COOKIE
 from civicshield.web.csrf import CsrfRejected
 from civicshield.web.deps import login_url
+from civicshield.web.forms import retry_minutes
 from civicshield.web.page import Page
 
 __all__ = ["error_response", "too_large_page"]
@@ -32,26 +32,47 @@ log = logging.getLogger(__name__)
 # status -> (title, explanation); English msgids translated when the page renders.
 TEXTS: dict[int, tuple[str, str]] = {
     400: (N_("Bad request"), N_("The browser sent a request CivicShield could not read.")),
-    403: (N_("Access denied"), N_("Your role may not open this page. If you need it, ask an "
-                                  "administrator to change your role.")),
-    404: (N_("Page not found"), N_("There is no page at this address. Check the link or go "
-                                   "back to the dashboard.")),
+    403: (
+        N_("Access denied"),
+        N_(
+            "Your role may not open this page. If you need it, ask an administrator to change "
+            "your role."
+        ),
+    ),
+    404: (
+        N_("Page not found"),
+        N_("There is no page at this address. Check the link or go back to the dashboard."),
+    ),
     405: (N_("Method not allowed"), N_("This page does not accept that kind of request.")),
     409: (N_("Conflict"), N_("The change could not be made in the record's current state.")),
-    413: (N_("Request too large"), N_("What you sent is larger than this server accepts. "
-                                      "Send a smaller file or less text.")),
+    413: (
+        N_("Request too large"),
+        N_("What you sent is larger than this server accepts. Send a smaller file or less text."),
+    ),
     422: (N_("Invalid request"), N_("Some values in the address or the form are not valid.")),
-    429: (N_("Too many requests"), N_("Too many attempts in a short time. Wait a moment and "
-                                      "try again.")),
-    500: (N_("Something went wrong"), N_("CivicShield hit an unexpected error. It has been "
-                                         "logged; try again, and tell an administrator if it "
-                                         "keeps happening.")),
-    502: (N_("A connected service failed"), N_("A feed, mail server or peer CivicShield "
-                                               "depends on did not answer correctly.")),
+    429: (
+        N_("Too many requests"),
+        N_("Too many attempts in a short time. Wait a moment and try again."),
+    ),
+    500: (
+        N_("Something went wrong"),
+        N_(
+            "CivicShield hit an unexpected error. It has been logged; try again, and tell an "
+            "administrator if it keeps happening."
+        ),
+    ),
+    502: (
+        N_("A connected service failed"),
+        N_("A feed, mail server or peer CivicShield depends on did not answer correctly."),
+    ),
 }
-CSRF_TEXT = (N_("Form expired or forged"), N_("This form has expired or did not come from "
-                                              "CivicShield. Go back, reload the page and try "
-                                              "again."))
+CSRF_TEXT = (
+    N_("Form expired or forged"),
+    N_(
+        "This form has expired or did not come from CivicShield. Go back, reload the page and "
+        "try again."
+    ),
+)
 
 
 def _status_of(exc: Exception) -> int:
@@ -77,8 +98,6 @@ def _headers(exc: Exception, status: int) -> dict[str, str]:
         headers.update(exc.headers)
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(exc.retry_after)
-    if status == 405 and "Allow" not in headers and "allow" not in headers:
-        headers["Allow"] = "GET, POST"
     return headers
 
 
@@ -100,23 +119,32 @@ def error_response(request: Request, exc: Exception) -> Response:
     title, message = _texts(exc, status)
     extra: dict[str, Any] = {}
     if isinstance(exc, RateLimited):
-        extra["retry_minutes"] = max(1, math.ceil(exc.retry_after / 60))
+        extra["retry_minutes"] = retry_minutes(exc.retry_after)
     if isinstance(exc, Conflict):
         extra["detail"] = exc.detail  # the domain explains what is in the way
     return render_error(request, status, title, message, _headers(exc, status), **extra)
 
 
-def render_error(request: Request, status: int, title: str, message: str,
-                 headers: dict[str, str], **extra: Any) -> Response:
+def render_error(
+    request: Request, status: int, title: str, message: str, headers: dict[str, str], **extra: Any
+) -> Response:
     """Render the error page; if even that fails, answer in plain text rather than raise."""
     try:
         principal = request.scope.get("civicshield.principal")
         page = Page.build(request, principal)
-        return page.render("errors/error.html", status=status, headers=headers,
-                           status_code=status, title=title, message=message,
-                           denied=isinstance(status, int) and status == 403,
-                           detail=extra.pop("detail", None),
-                           retry_minutes=extra.pop("retry_minutes", None))
+        return page.render(
+            "errors/error.html",
+            status=status,
+            headers=headers,
+            status_code=status,
+            title=title,
+            message=message,
+            # Unmatched paths never resolved the session; a cookie is enough
+            # to offer the dashboard (which asks to sign in if it has expired).
+            signed_in=SESSION_COOKIE in request.cookies,
+            detail=extra.pop("detail", None),
+            retry_minutes=extra.pop("retry_minutes", None),
+        )
     except Exception:  # the error page must never become a second error
         log.exception("cannot render the error page for status %s", status)
         return PlainTextResponse(f"{status} {title}", status_code=status, headers=headers)

@@ -1,5 +1,6 @@
 """Messages the web layer shows that are not in templates: one-time notices after a redirect
-(by key, so the cookie carries no text) and the domain's field messages.
+(by key, so the cookie carries no text), labels for values that have none of their own, and
+the domain's field messages.
 
 Domains raise English messages; the ones a form can produce are listed here with `N_` so they
 are extracted into the catalogues and `Page.gettext` can translate them. An unknown message
@@ -9,8 +10,9 @@ is shown in English rather than hidden.
 from __future__ import annotations
 
 from civicshield.core.i18n import N_
+from civicshield.jobs import JobStatus
 
-__all__ = ["DOMAIN_MESSAGES", "FLASH", "FLASH_COOKIE"]
+__all__ = ["DOMAIN_MESSAGES", "FLASH", "FLASH_COOKIE", "JOB_STATUS", "TEMPLATE_GLOBALS"]
 
 FLASH_COOKIE = "cs_flash"
 
@@ -29,6 +31,7 @@ FLASH: dict[str, str] = {
     "job_queued": N_("The job was queued."),
     "logged_out": N_("You have signed out."),
     "login_expired": N_("Your sign-in expired. Please sign in again."),
+    "enrolment_expired": N_("The two-factor set-up expired. Please start again."),
 }
 
 # English messages raised by the domains that forms show next to a field.
@@ -42,4 +45,16 @@ DOMAIN_MESSAGES: tuple[str, ...] = (
     N_("code does not match"),
     N_("you cannot change your own role or disable yourself"),
     N_("two-factor login is not enabled for this user"),
+    N_("administrators must keep two-factor login on"),
 )
+
+# Labels for values the templates show that carry no label of their own.
+JOB_STATUS: dict[str, str] = {
+    JobStatus.QUEUED.value: N_("Queued"),
+    JobStatus.RUNNING.value: N_("Running"),
+    JobStatus.SUCCEEDED.value: N_("Succeeded"),
+    JobStatus.FAILED.value: N_("Failed"),
+    JobStatus.CANCELLED.value: N_("Cancelled"),
+}
+
+TEMPLATE_GLOBALS = {"JOB_STATUS": JOB_STATUS}

@@ -16,6 +16,7 @@ from civicshield.core.i18n import LANGUAGES
 from civicshield.core.settings import Settings
 
 __all__ = [
+    "COOKIE_MAX_AGE",
     "LANG_COOKIE",
     "THEMES",
     "THEME_COOKIE",
@@ -28,6 +29,7 @@ __all__ = [
 ]
 
 LANG_COOKIE = "cs_lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600  # preference cookies outlive sessions
 THEME_COOKIE = "cs_theme"
 THEMES = ("system", "light", "dark")
 

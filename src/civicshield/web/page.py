@@ -36,14 +36,19 @@ class Page:
     _new_anon: str | None = field(default=None, init=False, repr=False)
 
     @classmethod
-    def build(cls, request: Request, principal: Principal | None,
-              form: FormData | None = None) -> Page:
+    def build(
+        cls, request: Request, principal: Principal | None, form: FormData | None = None
+    ) -> Page:
         runtime = runtime_of(request)
-        return cls(request=request, runtime=runtime, principal=principal,
-                   form=form if form is not None else FormData(),
-                   language=resolve_language(request, principal, runtime.settings),
-                   theme=resolve_theme(request, principal),
-                   timezone=resolve_timezone(principal, runtime.settings))
+        return cls(
+            request=request,
+            runtime=runtime,
+            principal=principal,
+            form=form if form is not None else FormData(),
+            language=resolve_language(request, principal, runtime.settings),
+            theme=resolve_theme(request, principal),
+            timezone=resolve_timezone(principal, runtime.settings),
+        )
 
     # --- who ----------------------------------------------------------------------------
 
@@ -87,19 +92,32 @@ class Page:
         token, self._new_anon = csrf.page_token(self.request, self.runtime.settings.secret())
         flash_key = self.request.cookies.get(FLASH_COOKIE, "")
         base: dict[str, Any] = {
-            "request": self.request, "principal": self.principal, "page": self,
-            "language": self.language, "languages": LANGUAGES, "theme": self.theme,
-            "timezone": self.timezone, "csrf_token": token,
+            "request": self.request,
+            "principal": self.principal,
+            "page": self,
+            "language": self.language,
+            "languages": LANGUAGES,
+            "theme": self.theme,
+            "timezone": self.timezone,
+            "csrf_token": token,
             "city_name": self.runtime.settings.city_name,
             "navigation": visible_navigation(state.navigation, self.principal),
-            "flash": FLASH.get(flash_key), "Permission": Permission,
-            "assets_missing": state.assets.missing, "nav_key": "",
+            "flash": FLASH.get(flash_key),
+            "Permission": Permission,
+            "assets_missing": state.assets.missing,
+            "nav_key": "",
         }
         base.update(values)
         return base
 
-    def render(self, template: str, *, status: int = 200, headers: dict[str, str] | None = None,
-               **values: Any) -> HTMLResponse:
+    def render(
+        self,
+        template: str,
+        *,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        **values: Any,
+    ) -> HTMLResponse:
         context = self.context(**values)
         html = web_state(self.request).renderer.render(template, context, language=self.language)
         response = HTMLResponse(html, status_code=status, headers=headers)
@@ -121,10 +139,24 @@ class Page:
             self.set_cookie(response, FLASH_COOKIE, flash, max_age=60)
         return response
 
-    def set_cookie(self, response: Response, name: str, value: str, *, max_age: int | None,
-                   http_only: bool = True) -> None:
-        set_cookie(response, self.request, self.runtime.settings, name, value, max_age=max_age,
-                   http_only=http_only)
+    def set_cookie(
+        self,
+        response: Response,
+        name: str,
+        value: str,
+        *,
+        max_age: int | None,
+        http_only: bool = True,
+    ) -> None:
+        set_cookie(
+            response,
+            self.request,
+            self.runtime.settings,
+            name,
+            value,
+            max_age=max_age,
+            http_only=http_only,
+        )
 
     def _finish(self, response: Response, *, consumed_flash: bool) -> None:
         if self._new_anon is not None:

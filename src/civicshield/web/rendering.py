@@ -33,8 +33,11 @@ def localtime(context: jinja2.runtime.Context, value: datetime | None, fmt: str 
     if value is None:
         return ""
     zone = ZoneInfo(context["timezone"])
-    return str(format_datetime(value.astimezone(zone), format=fmt,
-                               locale=babel_locale(context["language"])))
+    return str(
+        format_datetime(
+            value.astimezone(zone), format=fmt, locale=babel_locale(context["language"])
+        )
+    )
 
 
 @jinja2.pass_context
@@ -58,6 +61,8 @@ def as_json(value: Any) -> str:
 
 
 class Renderer:
+    """Renders page templates in a given language; environments are built on first use."""
+
     def __init__(self, folder: Path = TEMPLATES_DIR, globals_: Mapping[str, Any] | None = None):
         self._folder = folder
         self._globals = dict(globals_ or {})
@@ -83,7 +88,13 @@ class Renderer:
             lstrip_blocks=True,
         )
         env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
-        env.filters.update(localtime=localtime, timetag=timetag, number=number, as_json=as_json)
+        env.filters.update(
+            localtime=localtime,
+            timetag=timetag,
+            number=number,
+            as_json=as_json,
+            t=translations.gettext,
+        )
         env.globals.update(self._globals)
         return env
 
@@ -93,5 +104,5 @@ class Renderer:
     def gettext(self, language: str, message: str, **values: Any) -> str:
         """Translate one message outside a template (flash messages, field errors)."""
         self.environment(language)
-        translated = self._translations[language].ugettext(message)
+        translated = self._translations[language].gettext(message)
         return translated % values if values else translated

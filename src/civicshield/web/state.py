@@ -12,6 +12,7 @@ from civicshield.accounts import SlidingWindowLimiter
 from civicshield.core.settings import Settings
 from civicshield.runtime import Runtime
 from civicshield.web.assets import Assets
+from civicshield.web.messages import TEMPLATE_GLOBALS
 from civicshield.web.nav import NavItem, collect_navigation
 from civicshield.web.rendering import Renderer
 
@@ -30,11 +31,12 @@ class WebState:
         settings = runtime.settings
         assets = Assets.load()
         return cls(
-            renderer=Renderer(globals_={"assets": assets}),
+            renderer=Renderer(globals_={"assets": assets, **TEMPLATE_GLOBALS}),
             assets=assets,
             navigation=collect_navigation(runtime),
             login_limiter=SlidingWindowLimiter(
-                limit=settings.login_ip_limit_per_minute, window=timedelta(minutes=1),
+                limit=settings.login_ip_limit_per_minute,
+                window=timedelta(minutes=1),
                 clock=runtime.clock,
             ),
         )
@@ -51,13 +53,20 @@ def runtime_of(conn: HTTPConnection) -> Runtime:
 
 
 def set_cookie(
-    response: Response, conn: HTTPConnection, settings: Settings, name: str, value: str,
-    *, max_age: int | None, http_only: bool = True,
+    response: Response,
+    conn: HTTPConnection,
+    settings: Settings,
+    name: str,
+    value: str,
+    *,
+    max_age: int | None,
+    http_only: bool = True,
 ) -> None:
     """Cookies are HttpOnly, SameSite=Lax and Path=/; Secure when configured, or (setting
     unset) when the request itself arrived over HTTPS."""
     secure = settings.cookie_secure
     if secure is None:
         secure = conn.url.scheme == "https"
-    response.set_cookie(name, value, max_age=max_age, path="/", secure=secure,
-                        httponly=http_only, samesite="lax")
+    response.set_cookie(
+        name, value, max_age=max_age, path="/", secure=secure, httponly=http_only, samesite="lax"
+    )

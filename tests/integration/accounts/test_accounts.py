@@ -275,3 +275,17 @@ def test_ip_limiter(clock: FrozenClock) -> None:
     limiter.hit("10.0.0.2")
     clock.advance(timedelta(minutes=1, seconds=1))
     limiter.hit("10.0.0.1")
+
+
+def test_count_users_by_role(runtime_any: Runtime) -> None:
+    make_user(runtime_any, "a1", Role.ANALYST)
+    make_user(runtime_any, "a2", Role.ANALYST)
+    gone = make_user(runtime_any, "a3", Role.ANALYST)
+    make_user(runtime_any, "w1", Role.SECTOR_OPERATOR, sectors=[Sector.WATER])
+    with runtime_any.session() as s:
+        accounts.set_active(s, gone.id, False, actor=SYSTEM, clock=runtime_any.clock)
+        counts = accounts.count_users_by_role(s)
+        every = accounts.count_users_by_role(s, active_only=False)
+    assert counts[Role.ANALYST] == 2 and every[Role.ANALYST] == 3
+    assert counts[Role.SECTOR_OPERATOR] == 1 and counts[Role.ADMIN] == 0
+    assert set(counts) == set(Role)

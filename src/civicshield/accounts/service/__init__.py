@@ -25,6 +25,7 @@ from civicshield.accounts.service.tokens import (
 )
 from civicshield.accounts.service.users import (
     count_users,
+    count_users_by_role,
     create_user,
     get_user,
     get_user_by_username,
@@ -44,6 +45,7 @@ __all__ = [
     "complete_totp_login",
     "confirm_totp",
     "count_users",
+    "count_users_by_role",
     "create_token",
     "create_user",
     "disable_totp",

@@ -19,6 +19,7 @@ from civicshield.core.errors import Conflict, FieldError, Invalid, NotFound
 
 __all__ = [
     "count_users",
+    "count_users_by_role",
     "create_user",
     "get_user",
     "get_user_by_username",
@@ -66,6 +67,15 @@ def get_user_by_username(session: Session, username: str) -> UserRead:
 
 def count_users(session: Session) -> int:
     return session.execute(select(func.count()).select_from(User)).scalar_one()
+
+
+def count_users_by_role(session: Session, *, active_only: bool = True) -> dict[Role, int]:
+    """How many (active) users each role has, every role present (one GROUP BY query)."""
+    query = select(User.role, func.count()).group_by(User.role)
+    if active_only:
+        query = query.where(User.is_active.is_(True))
+    counts = {Role(role): int(n) for role, n in session.execute(query)}
+    return {role: counts.get(role, 0) for role in Role}
 
 
 def create_user(

@@ -1,0 +1,109 @@
+"""axe-core finds no serious or critical accessibility violation on any page, in the light
+and the dark theme (colour contrast included).
+
+axe is injected as a script, which the strict CSP would refuse, so only these contexts bypass
+the CSP; every other browser test runs under the real policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pyotp
+import pytest
+
+from civicshield import accounts, jobs
+from civicshield.core import SYSTEM, Role
+from civicshield.runtime import Runtime
+from tests.browser.conftest import axe_script, login
+
+pytestmark = pytest.mark.browser
+
+RUN_AXE = """async () => {
+    const result = await axe.run(document, {resultTypes: ['violations']});
+    return result.violations
+        .filter(v => v.impact === 'serious' || v.impact === 'critical')
+        .map(v => `${v.id} (${v.impact}): ` +
+                  v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '));
+}"""
+
+
+def _audit(page: Any, label: str, found: dict[str, list[str]]) -> None:
+    page.add_script_tag(path=str(axe_script()))
+    violations = page.evaluate(RUN_AXE)
+    if violations:
+        found[label] = violations
+
+
+def _with_totp(runtime: Runtime, username: str) -> None:
+    with runtime.session() as session:
+        user = accounts.get_user_by_username(session, username)
+        enrolment = accounts.begin_totp(session, user.id, config=runtime.accounts)
+        accounts.confirm_totp(
+            session,
+            user.id,
+            secret=enrolment.secret,
+            code=pyotp.TOTP(enrolment.secret).now(),
+            actor=SYSTEM,
+            clock=runtime.clock,
+        )
+
+
+def _job(runtime: Runtime) -> int:
+    with runtime.session() as session:
+        return jobs.enqueue(session, "audit.verify", registry=runtime.jobs, clock=runtime.clock).id
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_no_serious_violations(
+    new_page: Callable[..., Any], user_factory: Any, live_runtime: Runtime, scheme: str
+) -> None:
+    found: dict[str, list[str]] = {}
+    page = new_page(bypass_csp=True, color_scheme=scheme)
+    page.goto("/login")
+    _audit(page, "login", found)
+    page.goto("/no-such-page")
+    _audit(page, "404", found)
+
+    two_factor = user_factory(Role.VIEWER)
+    _with_totp(live_runtime, two_factor)
+    login(page, two_factor)
+    _audit(page, "login/2fa", found)
+
+    page = new_page(bypass_csp=True, color_scheme=scheme)
+    admin = user_factory(Role.ADMIN)
+    login(page, admin)
+    job_id = _job(live_runtime)
+    for path in [
+        "/",
+        "/admin/users",
+        "/admin/users/new",
+        "/admin/roles",
+        "/tokens",
+        "/audit",
+        "/jobs",
+        f"/jobs/{job_id}",
+        "/profile",
+    ]:
+        page.goto(path)
+        _audit(page, path, found)
+    page.goto("/admin/users?q=" + admin)
+    with page.expect_navigation():
+        page.get_by_test_id(f"user-link-{admin}").click()
+    _audit(page, "user detail", found)
+    page.goto("/admin/users/new")
+    with page.expect_navigation():
+        page.get_by_test_id("user-create-submit").click()  # every field error shown
+    _audit(page, "new user with errors", found)
+    page.goto("/profile")
+    with page.expect_navigation():
+        page.get_by_test_id("totp-begin").click()
+    _audit(page, "totp enrolment", found)
+
+    page = new_page(bypass_csp=True, color_scheme=scheme)
+    login(page, user_factory(Role.ANALYST))
+    page.goto("/admin/users")
+    _audit(page, "403", found)
+
+    assert not found, f"{scheme} theme: {found}"
