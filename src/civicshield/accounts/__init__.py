@@ -45,6 +45,7 @@ from civicshield.accounts.service import (
     revoke_token,
     set_active,
     start_session,
+    totp_enrolment_for,
     update_preferences,
     update_user,
 )
@@ -96,6 +97,7 @@ __all__ = [
     "revoke_token",
     "set_active",
     "start_session",
+    "totp_enrolment_for",
     "update_preferences",
     "update_user",
 ]

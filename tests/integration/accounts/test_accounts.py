@@ -289,3 +289,33 @@ def test_count_users_by_role(runtime_any: Runtime) -> None:
     assert counts[Role.ANALYST] == 2 and every[Role.ANALYST] == 3
     assert counts[Role.SECTOR_OPERATOR] == 1 and counts[Role.ADMIN] == 0
     assert set(counts) == set(Role)
+
+
+def test_own_totp_off_needs_password_admin_for_others_does_not(
+    runtime: Runtime, clock: FrozenClock
+) -> None:
+    admin = make_user(runtime, "admin", Role.ADMIN)
+    user = make_user(runtime, "ana")
+    for who in (admin, user):
+        with runtime.session() as s:
+            enrol = accounts.begin_totp(s, who.id, config=runtime.accounts)
+            code = pyotp.TOTP(enrol.secret).at(clock.now())
+            accounts.confirm_totp(
+                s, who.id, secret=enrol.secret, code=code, actor=SYSTEM, clock=clock
+            )
+    own = principal_of(runtime, user.id).actor
+    with runtime.session() as s, pytest.raises(Invalid, match="current password"):
+        accounts.disable_totp(
+            s,
+            user.id,
+            actor=own,
+            clock=clock,
+            config=runtime.accounts,
+            password="Wrong-password-123",
+        )
+    with runtime.session() as s:
+        accounts.disable_totp(
+            s, user.id, actor=own, clock=clock, config=runtime.accounts, password=PASSWORD
+        )
+        accounts.disable_totp(s, admin.id, actor=SYSTEM, clock=clock)  # not self: no password
+        assert not accounts.get_user(s, admin.id).totp_enabled

@@ -224,3 +224,37 @@ def test_required_admin_totp_forces_enrolment(tmp_path: Any, clock: FrozenClock)
         assert client.get("/admin/users").status_code == 200
         assert 'data-testid="totp-disable"' not in client.get("/profile").text
     rt.close()
+
+
+def test_wrong_code_shows_the_same_qr_again(client: Any, runtime: Runtime) -> None:
+    make_user(runtime, "ana", Role.ANALYST)
+    login(client, "ana")
+    begin = post_form(client, "/profile", "/profile/totp/begin")
+    qr = begin.text.split('src="data:image/svg+xml;base64,')[1].split('"')[0]
+    enrolment = begin.text.split('name="enrolment" value="')[1].split('"')[0]
+    wrong = client.post(
+        "/profile/totp/confirm",
+        data={"csrf_token": csrf_from(begin.text), "enrolment": enrolment, "code": "000000"},
+    )
+    assert wrong.status_code == 422
+    assert f'src="data:image/svg+xml;base64,{qr}"' in wrong.text
+
+
+def test_turning_off_own_totp_needs_the_password(client: Any, runtime: Runtime) -> None:
+    make_user(runtime, "ana", Role.ANALYST)
+    login(client, "ana")
+    _enrol(client, runtime)
+    profile = client.get("/profile")
+    refused = client.post(
+        "/profile/totp/disable",
+        data={"csrf_token": csrf_from(profile.text), "totp_password": "not-my-password-1"},
+    )
+    assert refused.status_code == 422
+    assert 'data-testid="totp-on"' in refused.text
+    done = client.post(
+        "/profile/totp/disable",
+        follow_redirects=False,
+        data={"csrf_token": csrf_from(refused.text), "totp_password": PASSWORD},
+    )
+    assert done.status_code == 303
+    assert 'data-testid="totp-off"' in client.get("/profile").text

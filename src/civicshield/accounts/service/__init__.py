@@ -15,6 +15,7 @@ from civicshield.accounts.service.auth import (
     prune_sessions,
     resolve_session,
     start_session,
+    totp_enrolment_for,
 )
 from civicshield.accounts.service.tokens import (
     create_token,
@@ -64,6 +65,7 @@ __all__ = [
     "revoke_token",
     "set_active",
     "start_session",
+    "totp_enrolment_for",
     "update_preferences",
     "update_user",
 ]

@@ -44,6 +44,7 @@ __all__ = [
     "prune_sessions",
     "resolve_session",
     "start_session",
+    "totp_enrolment_for",
 ]
 
 
@@ -347,10 +348,17 @@ def complete_totp_login(
 
 def begin_totp(session: Session, user_id: int, *, config: AccountsConfig) -> TotpEnrolment:
     """A fresh secret to show the user; nothing is stored until `confirm_totp`."""
+    return totp_enrolment_for(session, user_id, secret=_totp.new_secret(), config=config)
+
+
+def totp_enrolment_for(
+    session: Session, user_id: int, *, secret: str, config: AccountsConfig
+) -> TotpEnrolment:
+    """The enrolment (URI and QR code) for a pending secret, e.g. to show it again after a
+    mistyped code."""
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"user {user_id} does not exist")
-    secret = _totp.new_secret()
     uri = _totp.provisioning_uri(secret, account=user.username, issuer=config.issuer)
     return TotpEnrolment(secret=secret, uri=uri, qr_svg=_totp.qr_svg(uri))
 
@@ -381,10 +389,29 @@ def confirm_totp(
     )
 
 
-def disable_totp(session: Session, user_id: int, *, actor: Actor, clock: Clock) -> None:
+def disable_totp(
+    session: Session,
+    user_id: int,
+    *,
+    actor: Actor,
+    clock: Clock,
+    config: AccountsConfig | None = None,
+    password: str | None = None,
+) -> None:
+    """Turn two-factor login off. Users turning off their own must confirm their password (a
+    stolen session alone must not weaken the account); administrators do it for others."""
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"user {user_id} does not exist")
+    if actor.user_id == user.id and (
+        config is None
+        or password is None
+        or not verify_password(config.hasher, user.password_hash, password)
+    ):
+        raise Invalid(
+            "confirm with your current password to turn off your own two-factor login",
+            [FieldError(("body", "password"), "wrong or missing password")],
+        )
     if not user.totp_enabled:
         raise Conflict("two-factor login is not enabled for this user")
     user.totp_secret, user.totp_enabled, user.totp_last_step = None, False, None

@@ -183,7 +183,11 @@ def confirm_totp(page: ProfilePage) -> Response:
             )
     except Invalid:
         error = page.gettext(N_("That code does not match. Enter the current code from your app."))
-        return _enrolment_page(page, secret, qr_svg=None, error=error, status=422)
+        with runtime.session() as session:  # show the same QR code again with the error
+            enrolment = accounts.totp_enrolment_for(
+                session, page.user.user_id, secret=secret, config=runtime.accounts
+            )
+        return _enrolment_page(page, secret, qr_svg=enrolment.qr_svg, error=error, status=422)
     return page.redirect("/profile", flash="totp_enabled")
 
 
@@ -191,8 +195,17 @@ def confirm_totp(page: ProfilePage) -> Response:
 def disable_totp(page: ProfilePage) -> Response:
     if page.runtime.accounts.require_admin_totp and page.user.role.value == "admin":
         raise Conflict("administrators must keep two-factor login on")
-    with page.runtime.session() as session:
-        accounts.disable_totp(
-            session, page.user.user_id, actor=page.actor, clock=page.runtime.clock
-        )
+    try:
+        with page.runtime.session() as session:
+            accounts.disable_totp(
+                session,
+                page.user.user_id,
+                actor=page.actor,
+                clock=page.runtime.clock,
+                config=page.runtime.accounts,
+                password=page.field("totp_password"),
+            )
+    except Invalid:
+        errors = {"totp_password": page.gettext(N_("The password is wrong."))}
+        return _profile(page, status=422, errors=errors)
     return page.redirect("/profile", flash="totp_disabled")
