@@ -63,7 +63,9 @@ run: install ## init, seed the demo, serve on http://127.0.0.1:8000
 	$(VENV)/bin/civicshield demo
 	exec $(VENV)/bin/civicshield serve
 
-bench: install ## run the web benchmark
+bench: install ## run the web benchmark (installs wrk, the load generator, when missing)
+	command -v wrk >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y \
+	    --no-install-recommends wrk || echo "bench: no wrk; using the slower Python client"; }
 	$(VENV_PY) bench/web.py
 
 # --- checks ---------------------------------------------------------------------------------

@@ -5,10 +5,12 @@ Nothing here runs at import time; servers and tests call `create_app`.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -17,7 +19,7 @@ from starlette.responses import Response
 
 from civicshield import __version__, api, web
 from civicshield.core.errors import CivicShieldError
-from civicshield.core.settings import Settings, load_settings
+from civicshield.core.settings import Environment, Settings, load_settings
 from civicshield.http import (
     BodySizeLimitMiddleware,
     CatchAllMiddleware,
@@ -37,6 +39,16 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Everything built so far lives as long as the process: keep it out of the garbage
+        # collector's full passes, which otherwise walk it all and stall requests (tail latency).
+        # Not in tests, which build many short-lived apps in one process.
+        if settings.environment is not Environment.TEST:
+            gc.collect()
+            gc.freeze()
+        # Few request threads: Python threads share one interpreter lock, and dozens of them
+        # handing it to each other across cores cost more than they overlap (measured:
+        # bench/web.py, docs/benchmarks.md).
+        to_thread.current_default_thread_limiter().total_tokens = settings.web_threads
         worker = Worker(rt) if settings.worker_in_process else None
         if worker is not None:
             worker.start_thread()

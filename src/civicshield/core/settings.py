@@ -6,6 +6,7 @@ Secrets refuse placeholder values outside development.
 
 from __future__ import annotations
 
+import os
 import secrets
 from enum import StrEnum
 from functools import cached_property
@@ -55,6 +56,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     base_url: str | None = None
+    web_workers: int | None = Field(default=None, ge=1, le=64)
+    web_threads: int = Field(default=4, ge=1, le=200)
     cookie_secure: bool | None = None
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
     session_idle_minutes: int = Field(default=60, ge=5)
@@ -133,6 +136,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'civicshield.db').resolve()}"
+
+    @property
+    def server_processes(self) -> int:
+        """`web_workers`, or one server process per usable CPU core (at most 4)."""
+        if self.web_workers is not None:
+            return self.web_workers
+        return max(1, min(4, len(os.sched_getaffinity(0))))
 
     def secret(self) -> str:
         """The signing secret: the setting, else `<data_dir>/secret.key` (`civicshield init`)."""

@@ -11,11 +11,13 @@ import json
 import threading
 from collections.abc import Mapping
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
+from babel import Locale
 from babel.dates import format_datetime
 from babel.numbers import format_decimal
 from babel.support import NullTranslations
@@ -28,16 +30,29 @@ __all__ = ["TEMPLATES_DIR", "Renderer"]
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 
+# Babel parses its locale argument on every call when given a string; pages format dozens of
+# dates and numbers, so parsed locales (and zones) are cached.
+@lru_cache(maxsize=16)
+def _locale(language: str) -> Locale:
+    return Locale.parse(babel_locale(language))
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+@lru_cache(maxsize=4096)
+def _decimal(value: int | float, language: str) -> str:
+    return str(format_decimal(value, locale=_locale(language)))
+
+
 @jinja2.pass_context
 def localtime(context: jinja2.runtime.Context, value: datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return ""
-    zone = ZoneInfo(context["timezone"])
-    return str(
-        format_datetime(
-            value.astimezone(zone), format=fmt, locale=babel_locale(context["language"])
-        )
-    )
+    local = value.astimezone(_zone(context["timezone"]))
+    return str(format_datetime(local, format=fmt, locale=_locale(context["language"])))
 
 
 @jinja2.pass_context
@@ -52,7 +67,7 @@ def timetag(context: jinja2.runtime.Context, value: datetime | None, fmt: str = 
 
 @jinja2.pass_context
 def number(context: jinja2.runtime.Context, value: int | float) -> str:
-    return str(format_decimal(value, locale=babel_locale(context["language"])))
+    return _decimal(value, context["language"])
 
 
 def as_json(value: Any) -> str:
@@ -63,7 +78,16 @@ def as_json(value: Any) -> str:
 class Renderer:
     """Renders page templates in a given language; environments are built on first use."""
 
-    def __init__(self, folder: Path = TEMPLATES_DIR, globals_: Mapping[str, Any] | None = None):
+    def __init__(
+        self,
+        folder: Path = TEMPLATES_DIR,
+        globals_: Mapping[str, Any] | None = None,
+        *,
+        auto_reload: bool = False,
+    ) -> None:
+        # Reloading checks every template file's time stamp on each render: only worth it
+        # while editing templates (development).
+        self._auto_reload = auto_reload
         self._folder = folder
         self._globals = dict(globals_ or {})
         self._envs: dict[str, jinja2.Environment] = {}
@@ -83,6 +107,7 @@ class Renderer:
             loader=jinja2.FileSystemLoader(str(self._folder)),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
+            auto_reload=self._auto_reload,
             extensions=["jinja2.ext.i18n"],
             trim_blocks=True,
             lstrip_blocks=True,

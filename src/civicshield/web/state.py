@@ -9,7 +9,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
 from civicshield.accounts import SlidingWindowLimiter
-from civicshield.core.settings import Settings
+from civicshield.core.settings import Environment, Settings
 from civicshield.runtime import Runtime
 from civicshield.web.assets import Assets
 from civicshield.web.messages import TEMPLATE_GLOBALS
@@ -31,7 +31,10 @@ class WebState:
         settings = runtime.settings
         assets = Assets.load()
         return cls(
-            renderer=Renderer(globals_={"assets": assets, **TEMPLATE_GLOBALS}),
+            renderer=Renderer(
+                globals_={"assets": assets, **TEMPLATE_GLOBALS},
+                auto_reload=settings.environment is Environment.DEVELOPMENT,
+            ),
             assets=assets,
             navigation=collect_navigation(runtime),
             login_limiter=SlidingWindowLimiter(

@@ -4,6 +4,7 @@ user must first change the password or enrol two-factor login (`during_setup=Tru
 from __future__ import annotations
 
 import base64
+import functools
 from functools import cache
 from typing import Annotated, Any
 from zoneinfo import available_timezones
@@ -45,8 +46,10 @@ PREF_MESSAGES = {
 
 
 @cache
+@functools.cache
 def timezone_choices() -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The zones people here use most, then every zone the system knows, sorted."""
+    """The zones people here use most, then every zone the system knows, sorted (computed
+    once: listing the zones walks the time zone database on disk)."""
     others = sorted(
         z
         for z in available_timezones()
