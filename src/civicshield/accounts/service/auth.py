@@ -24,10 +24,11 @@ from civicshield.accounts.models import User, UserSession
 from civicshield.accounts.permissions import permissions_for
 from civicshield.accounts.principal import Principal
 from civicshield.accounts.schemas import TotpEnrolment
+from civicshield.accounts.service._lookup import load_user
 from civicshield.core.actor import Actor
 from civicshield.core.clock import Clock
 from civicshield.core.enums import Role, Sector
-from civicshield.core.errors import Conflict, FieldError, Invalid, NotFound
+from civicshield.core.errors import Conflict, FieldError, Invalid
 
 __all__ = [
     "LoginResult",
@@ -356,9 +357,7 @@ def totp_enrolment_for(
 ) -> TotpEnrolment:
     """The enrolment (URI and QR code) for a pending secret, e.g. to show it again after a
     mistyped code."""
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"user {user_id} does not exist")
+    user = load_user(session, user_id)
     uri = _totp.provisioning_uri(secret, account=user.username, issuer=config.issuer)
     return TotpEnrolment(secret=secret, uri=uri, qr_svg=_totp.qr_svg(uri))
 
@@ -366,9 +365,7 @@ def totp_enrolment_for(
 def confirm_totp(
     session: Session, user_id: int, *, secret: str, code: str, actor: Actor, clock: Clock
 ) -> None:
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"user {user_id} does not exist")
+    user = load_user(session, user_id)
     step = _totp.matching_step(secret, code, clock.now())
     if step is None:
         raise Invalid(
@@ -400,9 +397,7 @@ def disable_totp(
 ) -> None:
     """Turn two-factor login off. Users turning off their own must confirm their password (a
     stolen session alone must not weaken the account); administrators do it for others."""
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"user {user_id} does not exist")
+    user = load_user(session, user_id)
     if actor.user_id == user.id and (
         config is None
         or password is None
@@ -440,9 +435,7 @@ def change_password(
     keep_session: str | None = None,
 ) -> None:
     """Change one's own password; other sessions of the user end."""
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"user {user_id} does not exist")
+    user = load_user(session, user_id)
     if not verify_password(config.hasher, user.password_hash, current):
         raise Invalid(
             "the current password is wrong",

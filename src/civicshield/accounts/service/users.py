@@ -12,6 +12,7 @@ from civicshield.accounts._passwords import check_policy, generate_password, has
 from civicshield.accounts.config import AccountsConfig
 from civicshield.accounts.models import ApiToken, User, UserSession
 from civicshield.accounts.schemas import Preferences, UserCreate, UserPage, UserRead, UserUpdate
+from civicshield.accounts.service._lookup import load_user
 from civicshield.core.actor import Actor
 from civicshield.core.clock import Clock
 from civicshield.core.enums import Role, Sector
@@ -45,15 +46,8 @@ def _check_sectors(role: Role, sectors: list[Sector]) -> list[str]:
     return sorted({s.value for s in sectors})
 
 
-def _load(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"user {user_id} does not exist")
-    return user
-
-
 def get_user(session: Session, user_id: int) -> UserRead:
-    return UserRead.model_validate(_load(session, user_id))
+    return UserRead.model_validate(load_user(session, user_id))
 
 
 def get_user_by_username(session: Session, username: str) -> UserRead:
@@ -166,7 +160,7 @@ def _revoke_credentials(session: Session, user_id: int, clock: Clock) -> None:
 def update_user(
     session: Session, user_id: int, data: UserUpdate, *, actor: Actor, clock: Clock
 ) -> UserRead:
-    user = _load(session, user_id)
+    user = load_user(session, user_id)
     fields = data.model_dump(exclude_unset=True)
     if actor.user_id == user_id and (
         fields.get("role", Role(user.role)) != Role(user.role) or fields.get("is_active") is False
@@ -228,7 +222,7 @@ def reset_password(
 
     The user must change it at next login when someone else reset it, unless `must_change`
     says otherwise (the demo city adopts its shared demo password this way)."""
-    user = _load(session, user_id)
+    user = load_user(session, user_id)
     password = new_password or generate_password()
     check_policy(password, username=user.username)
     user.password_hash = hash_password(config.hasher, password)
@@ -251,7 +245,7 @@ def reset_password(
 def update_preferences(
     session: Session, user_id: int, prefs: Preferences, *, actor: Actor, clock: Clock
 ) -> UserRead:
-    user = _load(session, user_id)
+    user = load_user(session, user_id)
     changes = {}
     for name, value in prefs.model_dump(exclude_none=True).items():
         if getattr(user, name) != value:
