@@ -1,5 +1,6 @@
 """Accounts: users and roles, login with lockout and TOTP, browser sessions, API tokens."""
 
+from civicshield.accounts._passwords import generate_password
 from civicshield.accounts.config import AccountsConfig
 from civicshield.accounts.errors import AccountLocked, BadCredentials, WeakPassword
 from civicshield.accounts.permissions import ROLE_PERMISSIONS, Permission, permissions_for
@@ -82,6 +83,7 @@ __all__ = [
     "create_user",
     "disable_totp",
     "end_session",
+    "generate_password",
     "get_token",
     "get_user",
     "get_user_by_username",

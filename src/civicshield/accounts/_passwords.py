@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import string
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -47,11 +46,17 @@ def check_policy(password: str, *, username: str) -> None:
         )
 
 
-def generate_password(length: int = 20) -> str:
-    alphabet = string.ascii_letters + string.digits + "-_.!"
+def generate_password() -> str:
+    """A strong random password (24 URL-safe characters) that passes the policy and can be
+    typed on a command line (never starts with '-')."""
     while True:
-        candidate = "".join(secrets.choice(alphabet) for _ in range(length))
-        if any(c.isdigit() for c in candidate) and any(c.isupper() for c in candidate):
+        candidate = secrets.token_urlsafe(18)
+        if (
+            not candidate.startswith("-")
+            and len(set(candidate)) >= 10
+            and any(c.isdigit() for c in candidate)
+            and any(c.isupper() for c in candidate)
+        ):
             return candidate
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import sys
 import traceback
 from collections.abc import Callable, Iterable, Sequence
@@ -45,7 +44,6 @@ __all__ = [
     "fail",
     "fmt_time",
     "model",
-    "new_password",
     "parse_choice",
     "print_table",
     "safe_url",
@@ -137,19 +135,6 @@ def print_table(
 def cli_actor() -> Actor:
     """Who the audit log names for changes made from the command line."""
     return Actor(kind="cli", name=(os.environ.get("USER") or "root")[:64])
-
-
-def new_password() -> str:
-    """A strong random password (24 URL-safe characters) that passes the password policy."""
-    while True:
-        candidate = secrets.token_urlsafe(18)
-        if (
-            not candidate.startswith("-")
-            and len(set(candidate)) >= 10
-            and any(c.isdigit() for c in candidate)
-            and any(c.isupper() for c in candidate)
-        ):
-            return candidate
 
 
 def parse_choice(parser: Callable[[str], T], value: str) -> T:

@@ -19,7 +19,6 @@ from civicshield.cli._common import (
     emit_json,
     fail,
     model,
-    new_password,
     safe_url,
     state,
     success,
@@ -90,7 +89,7 @@ def init(
     generated: str | None = None
     with rt.session() as session:
         if accounts.count_users(session) == 0:
-            password = admin_password or new_password()
+            password = admin_password or accounts.generate_password()
             generated = None if admin_password else password
             accounts.create_user(
                 session,

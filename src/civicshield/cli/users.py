@@ -15,7 +15,6 @@ from civicshield.cli._common import (
     emit_json,
     fail,
     model,
-    new_password,
     parse_choice,
     print_table,
     state,
@@ -107,7 +106,7 @@ def add(
     # Report bad fields before asking for a password.
     model(UserCreate, password="-", **fields)  # noqa: S106 - a placeholder, never stored
     if generate:
-        password = new_password()
+        password = accounts.generate_password()
     elif password is None:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     with rt.session() as session:

@@ -12,22 +12,9 @@ from pathlib import Path
 
 from civicshield.demo.people import DEMO_PEOPLE, SIEM_TOKEN_NAME, SIEM_TOKEN_OWNER
 
-__all__ = ["CREDENTIALS_FILE", "generate_password", "read_credentials", "write_credentials"]
+__all__ = ["CREDENTIALS_FILE", "read_credentials", "write_credentials"]
 
 CREDENTIALS_FILE = "demo-credentials.txt"
-
-
-def generate_password() -> str:
-    """A random shared demo password (24 URL-safe characters, passes the password policy)."""
-    while True:
-        candidate = secrets.token_urlsafe(18)
-        if (
-            not candidate.startswith("-")
-            and len(set(candidate)) >= 10
-            and any(c.isdigit() for c in candidate)
-            and any(c.isupper() for c in candidate)
-        ):
-            return candidate
 
 
 def read_credentials(path: Path) -> dict[str, str] | None:

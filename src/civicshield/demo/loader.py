@@ -13,7 +13,6 @@ from civicshield.accounts import Permission, TokenCreate, UserCreate
 from civicshield.core import Actor, NotFound
 from civicshield.demo.credentials import (
     CREDENTIALS_FILE,
-    generate_password,
     read_credentials,
     write_credentials,
 )
@@ -163,7 +162,7 @@ def load_demo(runtime: Runtime, *, actor: Actor | None = None) -> DemoResult:
     path = settings.data_dir / CREDENTIALS_FILE
     stored = read_credentials(path)
     new_file = stored is None
-    password = stored["password"] if stored else generate_password()
+    password = stored["password"] if stored else accounts.generate_password()
     token = (stored.get("siem_token") or None) if stored else None
     outcome: dict[str, list[str]] = {"created": [], "present": [], "reset": []}
     notes: list[str] = []
