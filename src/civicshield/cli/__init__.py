@@ -3,8 +3,9 @@
     civicshield [--data-dir PATH] [--database-url URL] [-v] COMMAND …
 
 Commands: `init`, `serve`, `demo`, `version`, and the groups `db`, `user`, `token`, `audit`,
-`worker`, `jobs`, `mail`; each has `--help`. Data commands accept `--json` (one JSON document
-on stdout). Errors print one red `error: …` line on stderr and exit 1 (usage errors exit 2).
+`worker`, `jobs`, `mail`, `rules`; each has `--help`. Data commands accept `--json` (one JSON
+document on stdout). Errors print one red `error: …` line on stderr and exit 1 (usage errors
+exit 2).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from civicshield.cli.db import db_app, init
 from civicshield.cli.demo import demo as demo_command
 from civicshield.cli.jobs import jobs_app
 from civicshield.cli.mail import mail_app
+from civicshield.cli.rules import rules_app
 from civicshield.cli.serve import serve as serve_command
 from civicshield.cli.tokens import tokens_app
 from civicshield.cli.users import users_app
@@ -95,6 +97,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(worker_app, name="worker")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(mail_app, name="mail")
+app.add_typer(rules_app, name="rules")
 app.command("version")(version)
 
 

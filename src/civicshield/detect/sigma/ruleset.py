@@ -1,0 +1,113 @@
+"""Which rules are enabled (`RuleSelection`, `select`) and where rules come from
+(`rule_roots`).
+
+By default a selection leaves out rules under `deprecated/` and `unsupported/` folders and
+rules whose status is `deprecated` or `unsupported`. Folder globs match the rule's path
+relative to its root (`windows/process_creation/*`); a glob naming a folder (`windows`)
+matches everything below it. Tag globs are case-insensitive (`attack.t1059*`).
+
+SigmaHQ rules are read from `CIVICSHIELD_FEEDS_PATH/sigma/rules`; `--rules DIR` (one or more)
+replaces that, so the city's own rules can be loaded beside or instead of SigmaHQ's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+from civicshield.core import ConfigError, Settings, Severity
+from civicshield.detect.sigma.model import RuleInfo
+
+__all__ = [
+    "DEFAULT_EXCLUDED_FOLDERS",
+    "DEFAULT_EXCLUDED_STATUSES",
+    "RuleSelection",
+    "folder_matches",
+    "rule_roots",
+    "select",
+    "sigmahq_rules_dir",
+]
+
+DEFAULT_EXCLUDED_FOLDERS = ("deprecated", "unsupported", "*/deprecated", "*/unsupported")
+DEFAULT_EXCLUDED_STATUSES = frozenset({"deprecated", "unsupported"})
+
+
+@dataclass(frozen=True)
+class RuleSelection:
+    """A filter over loaded rules. Empty include tuples mean "no restriction"."""
+
+    folders: tuple[str, ...] = ()
+    exclude_folders: tuple[str, ...] = DEFAULT_EXCLUDED_FOLDERS
+    min_level: Severity | None = None
+    statuses: frozenset[str] = frozenset()
+    exclude_statuses: frozenset[str] = DEFAULT_EXCLUDED_STATUSES
+    tags: tuple[str, ...] = ()
+
+    @classmethod
+    def everything(cls) -> RuleSelection:
+        """Every loaded rule, deprecated and unsupported ones included."""
+        return cls(exclude_folders=(), exclude_statuses=frozenset())
+
+    def accepts(self, rule: RuleInfo) -> bool:
+        if self.folders and not any(folder_matches(rule.path, g) for g in self.folders):
+            return False
+        if any(folder_matches(rule.path, g) for g in self.exclude_folders):
+            return False
+        if self.min_level is not None and (
+            rule.level is None or rule.level.rank < self.min_level.rank
+        ):
+            return False
+        status = rule.status or ""
+        if self.statuses and status not in self.statuses:
+            return False
+        if status in self.exclude_statuses - self.statuses:  # asking for a status wins
+            return False
+        if self.tags:
+            tags = [t.lower() for t in rule.tags]
+            wanted = [g.lower() for g in self.tags]
+            if not any(fnmatchcase(t, g) for t in tags for g in wanted):
+                return False
+        return True
+
+
+def folder_matches(path: str, glob: str) -> bool:
+    """Whether a rule at relative `path` lies in (or is) what `glob` names."""
+    glob = glob.strip().strip("/")
+    return fnmatchcase(path, glob) or fnmatchcase(path, f"{glob}/*")
+
+
+def select(rules: Sequence[RuleInfo], selection: RuleSelection | None = None) -> list[RuleInfo]:
+    """The rules `selection` enables (the default selection when None), in their order."""
+    chosen = selection or RuleSelection()
+    return [r for r in rules if chosen.accepts(r)]
+
+
+def sigmahq_rules_dir(settings: Settings) -> Path | None:
+    """Where the SigmaHQ rules tree should be (`feeds_path/sigma/rules`); None when the feeds
+    path is not configured."""
+    if settings.feeds_path is None:
+        return None
+    return settings.feeds_path / "sigma" / "rules"
+
+
+def rule_roots(settings: Settings, rules: Sequence[Path] | None = None) -> list[Path]:
+    """The rules roots to load: `rules` when given (`--rules`), else the SigmaHQ tree.
+    Raises `ConfigError` naming what is missing."""
+    if rules:
+        missing = [p for p in rules if not p.exists()]
+        if missing:
+            raise ConfigError(f"rules path does not exist: {', '.join(map(str, missing))}")
+        return list(rules)
+    where = sigmahq_rules_dir(settings)
+    if where is None:
+        raise ConfigError(
+            "no SigmaHQ rules found: CIVICSHIELD_FEEDS_PATH is not set (and ../shared/data "
+            "does not exist); set CIVICSHIELD_FEEDS_PATH or pass --rules"
+        )
+    if not where.is_dir():
+        raise ConfigError(
+            f"no SigmaHQ rules found under {where}; set CIVICSHIELD_FEEDS_PATH or pass --rules"
+        )
+    return [where]
