@@ -1,7 +1,7 @@
-"""`civicshield rules …`: list, show and validate Sigma rules (parsed by pySigma).
+"""`civicshield rules …`: update, list, show and validate Sigma rules (parsed by pySigma).
 
-Rules come from `CIVICSHIELD_FEEDS_PATH/sigma/rules` (the SigmaHQ tree) unless `--rules DIR`
-(repeatable) names other folders or files."""
+Rules come from `--rules DIR` (repeatable) when given, else the SigmaHQ pack installed by
+`rules update` (`<data_dir>/rules/sigmahq`), else `CIVICSHIELD_FEEDS_PATH/sigma/rules`."""
 
 from __future__ import annotations
 
@@ -32,14 +32,15 @@ if TYPE_CHECKING:
 __all__ = ["rules_app"]
 
 rules_app = typer.Typer(
-    help="Sigma detection rules: list, show and validate them.", no_args_is_help=True
+    help="Sigma detection rules: update, list, show and validate them.", no_args_is_help=True
 )
 
 RulesOption = Annotated[
     list[Path] | None,
     typer.Option(
         "--rules",
-        help="Rules folder or file (repeatable); default: CIVICSHIELD_FEEDS_PATH/sigma/rules.",
+        help="Rules folder or file (repeatable); default: the pack installed by `rules update`,"
+        " else CIVICSHIELD_FEEDS_PATH/sigma/rules.",
         show_default=False,
     ),
 ]
@@ -60,6 +61,75 @@ def _warn_problems(report: LoadReport) -> None:
                 style="yellow",
             )
         )
+
+
+@rules_app.command("update")
+def update(
+    ctx: typer.Context,
+    from_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--from", help="Install this local rules folder or .zip instead of downloading."
+        ),
+    ] = None,
+    tag: Annotated[
+        str | None, typer.Option(help="SigmaHQ release tag to download (default: pinned).")
+    ] = None,
+    sha256: Annotated[
+        str | None, typer.Option(help="Expected SHA-256 of the release asset or --from zip.")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Install the SigmaHQ rule pack (the pinned release, or --from PATH), then parse it."""
+    from civicshield.detect.sigma import installed_rules_dir, load_rules
+    from civicshield.detect.sigma.packs import (
+        DEFAULT_TAG,
+        RulePack,
+        download,
+        file_sha256,
+        install_from_path,
+    )
+
+    settings = state(ctx).settings()
+    target = installed_rules_dir(settings)
+    if from_path is not None:
+        if tag is not None:
+            fail("--tag applies to downloads; drop it or drop --from")
+        if sha256 is not None:
+            if not from_path.is_file():
+                fail("--sha256 checks a .zip file; --from names a folder")
+            expected = RulePack(sha256=sha256).sha256
+            actual = file_sha256(from_path)
+            if actual != expected:
+                fail(f"checksum mismatch for {from_path}: expected sha256 {expected}, got {actual}")
+        installed = install_from_path(from_path, target.parent, name=target.name)
+    else:
+        pack = RulePack(tag=tag or DEFAULT_TAG, sha256=sha256)
+        installed = download(pack, target.parent, cache_dir=settings.data_dir / "cache" / "rules")
+    report = load_rules([installed.path])
+    if json_output:
+        emit_json(
+            {
+                **installed.to_dict(),
+                "rules": len(report.rules),
+                "problems": [p.to_dict() for p in report.problems],
+            }
+        )
+        return
+    out = console()
+    out.print(Text(f"installed {installed.source} -> {installed.path}"))
+    out.print(Text(f"files: {installed.files}, sha256: {installed.sha256}"))
+    for problem in report.problems:
+        typer.echo(str(problem), err=True)
+    totals = f"{report.files} rule files, {len(report.rules)} rules parsed"
+    if report.problems:
+        console(stderr=True).print(
+            Text(
+                f"warning: {totals}, {len(report.problems)} problems (listed above)", style="yellow"
+            )
+        )
+    else:
+        success(f"{totals}, 0 problems")
 
 
 @rules_app.command("list")

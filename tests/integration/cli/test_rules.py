@@ -1,7 +1,9 @@
-"""`civicshield rules list|show|validate` on small rule trees (no database needed)."""
+"""`civicshield rules update|list|show|validate` on small rule trees (no database needed)."""
 
 from __future__ import annotations
 
+import hashlib
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -98,3 +100,49 @@ def test_validate_reports_each_problem_and_exits_1(cli: Cli, tmp_path: Path) -> 
     data = cli("rules", "validate", "--rules", str(tree), "--json")
     assert data.exit_code == 1
     assert '"problems"' in data.stdout
+
+
+def test_update_from_a_zip_installs_and_list_uses_it(cli: Cli, tmp_path: Path) -> None:
+    tree = make_tree(tmp_path / "src")
+    archive = tmp_path / "sigma_all_rules.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for path in sorted(tree.rglob("*.yml")):
+            bundle.write(path, path.relative_to(tree).as_posix())
+    out = cli.ok("rules", "update", "--from", str(archive)).stdout
+    installed = cli.data_dir / "rules" / "sigmahq"
+    assert str(installed) in out and "files: 3" in out and "3 rules parsed" in out
+    digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+    assert digest in out
+
+    data = cli.json("rules", "list", env={"CIVICSHIELD_FEEDS_PATH": str(tmp_path / "none")})
+    assert data["total"] == 2  # the installed pack, deprecated rule left out
+    assert {r["file"] for r in data["rules"]} == {"windows/proc/ps.yml", "linux/dump.yml"}
+
+    result = cli("rules", "update", "--from", str(archive), "--sha256", "0" * 64)
+    assert result.exit_code == 1 and "checksum mismatch" in result.stderr
+
+
+def test_update_from_a_folder_reports_problems(cli: Cli, tmp_path: Path) -> None:
+    tree = make_tree(tmp_path / "src")
+    write_rule(tree, "bad/syntax.yml", "title: x\ndetection:\n  sel: [a\n")
+    data = cli.json("rules", "update", "--from", str(tree))
+    assert data["files"] == 4 and data["rules"] == 3 and len(data["sha256"]) == 64
+    assert [p["file"] for p in data["problems"]] == ["bad/syntax.yml"]
+    result = cli.ok("rules", "update", "--from", str(tree))
+    assert "bad/syntax.yml:" in result.stderr and "1 problems" in result.stderr
+
+    # The installed pack beats the feeds path; --rules beats both.
+    feeds = tmp_path / "feeds"
+    write_rule(feeds / "sigma" / "rules", "only.yml", rule_yaml(ID1, title="Feeds rule"))
+    env = {"CIVICSHIELD_FEEDS_PATH": str(feeds)}
+    assert cli.json("rules", "list", env=env)["total"] == 2
+    assert cli.json("rules", "list", "--rules", str(feeds), env=env)["total"] == 1
+
+
+def test_update_refuses_a_zip_slip_archive(cli: Cli, tmp_path: Path) -> None:
+    archive = tmp_path / "evil.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("../evil.yml", rule_yaml(ID1))
+    result = cli("rules", "update", "--from", str(archive))
+    assert result.exit_code == 1 and "outside the pack" in result.stderr
+    assert not (cli.data_dir / "rules" / "sigmahq").exists()

@@ -6,8 +6,9 @@ rules whose status is `deprecated` or `unsupported`. Folder globs match the rule
 relative to its root (`windows/process_creation/*`); a glob naming a folder (`windows`)
 matches everything below it. Tag globs are case-insensitive (`attack.t1059*`).
 
-SigmaHQ rules are read from `CIVICSHIELD_FEEDS_PATH/sigma/rules`; `--rules DIR` (one or more)
-replaces that, so the city's own rules can be loaded beside or instead of SigmaHQ's.
+SigmaHQ rules are read from the pack `civicshield rules update` installed
+(`<data_dir>/rules/sigmahq`), else from `CIVICSHIELD_FEEDS_PATH/sigma/rules`; `--rules DIR` (one
+or more) replaces both, so the city's own rules can be loaded beside or instead of SigmaHQ's.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ __all__ = [
     "DEFAULT_EXCLUDED_STATUSES",
     "RuleSelection",
     "folder_matches",
+    "installed_rules_dir",
     "rule_roots",
     "select",
     "sigmahq_rules_dir",
@@ -92,22 +94,33 @@ def sigmahq_rules_dir(settings: Settings) -> Path | None:
     return settings.feeds_path / "sigma" / "rules"
 
 
+def installed_rules_dir(settings: Settings) -> Path:
+    """Where `civicshield rules update` installs the SigmaHQ pack (`<data_dir>/rules/sigmahq`)."""
+    return settings.data_dir / "rules" / "sigmahq"
+
+
 def rule_roots(settings: Settings, rules: Sequence[Path] | None = None) -> list[Path]:
-    """The rules roots to load: `rules` when given (`--rules`), else the SigmaHQ tree.
-    Raises `ConfigError` naming what is missing."""
+    """The rules roots to load: `rules` when given (`--rules`), else the pack installed by
+    `rules update`, else the SigmaHQ tree under the feeds path. Raises `ConfigError` naming
+    every place it looked."""
     if rules:
         missing = [p for p in rules if not p.exists()]
         if missing:
             raise ConfigError(f"rules path does not exist: {', '.join(map(str, missing))}")
         return list(rules)
+    installed = installed_rules_dir(settings)
+    if installed.is_dir():
+        return [installed]
     where = sigmahq_rules_dir(settings)
-    if where is None:
-        raise ConfigError(
-            "no SigmaHQ rules found: CIVICSHIELD_FEEDS_PATH is not set (and ../shared/data "
-            "does not exist); set CIVICSHIELD_FEEDS_PATH or pass --rules"
-        )
-    if not where.is_dir():
-        raise ConfigError(
-            f"no SigmaHQ rules found under {where}; set CIVICSHIELD_FEEDS_PATH or pass --rules"
-        )
-    return [where]
+    if where is not None and where.is_dir():
+        return [where]
+    feeds = (
+        f"under {where}"
+        if where is not None
+        else "in the feeds path (CIVICSHIELD_FEEDS_PATH is not set and ../shared/data does "
+        "not exist)"
+    )
+    raise ConfigError(
+        f"no SigmaHQ rules found under {installed} (run `civicshield rules update`) nor "
+        f"{feeds}; set CIVICSHIELD_FEEDS_PATH or pass --rules"
+    )
