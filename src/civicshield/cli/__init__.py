@@ -3,7 +3,8 @@
     civicshield [--data-dir PATH] [--database-url URL] [-v] COMMAND …
 
 Commands: `init`, `serve`, `demo`, `version`, and the groups `db`, `user`, `token`, `audit`,
-`worker`, `jobs`, `mail`, `rules`; each has `--help`. Data commands accept `--json` (one JSON
+`worker`, `jobs`, `mail`, `rules`, and
+`detect`; each has `--help`. Data commands accept `--json` (one JSON
 document on stdout). Errors print one red `error: …` line on stderr and exit 1 (usage errors
 exit 2).
 """
@@ -21,6 +22,7 @@ from civicshield.cli._common import CliGroup, CliState, JsonOption, emit_json
 from civicshield.cli.audit import audit_app
 from civicshield.cli.db import db_app, init
 from civicshield.cli.demo import demo as demo_command
+from civicshield.cli.detect import detect as detect_command
 from civicshield.cli.jobs import jobs_app
 from civicshield.cli.mail import mail_app
 from civicshield.cli.rules import rules_app
@@ -98,6 +100,7 @@ app.add_typer(worker_app, name="worker")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(mail_app, name="mail")
 app.add_typer(rules_app, name="rules")
+app.command("detect")(detect_command)
 app.command("version")(version)
 
 

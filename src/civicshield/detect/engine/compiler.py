@@ -1,0 +1,376 @@
+"""Compile a parsed pySigma rule into one Polars boolean expression.
+
+Semantics: `docs/detect-semantics.md`.
+
+Columns the expressions read, per field `F` the rules name:
+
+* `F`: the original value as a string (numbers in their JSON text form), null when absent;
+* `lower_name(F)`: the same, lower-cased (once per batch, by `evaluate`): Sigma string matching
+  is case-insensitive unless `|cased`;
+* `VALUES_FIELD` (only for keyword rules): every scalar value of the event joined by `\\x1f`.
+
+Every leaf is `fill_null(False)`: an absent field never matches, so `not filter` on an absent
+field is true (Sigma semantics). This first increment evaluates one expression per rule; the
+multi-rule automaton (one pass per field for all rules' contains/startswith/endswith/equals
+values) is the next increment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import reduce
+from typing import Protocol
+
+import polars as pl
+from sigma.conditions import (
+    ConditionAND,
+    ConditionFieldEqualsValueExpression,
+    ConditionItem,
+    ConditionNOT,
+    ConditionOR,
+    ConditionValueExpression,
+)
+from sigma.exceptions import SigmaError
+from sigma.rule import SigmaRule
+from sigma.types import (
+    CompareOperators,
+    Placeholder,
+    SigmaBool,
+    SigmaCasedString,
+    SigmaCIDRExpression,
+    SigmaCompareExpression,
+    SigmaExists,
+    SigmaExpansion,
+    SigmaFieldReference,
+    SigmaNull,
+    SigmaNumber,
+    SigmaRegularExpression,
+    SigmaRegularExpressionFlag,
+    SigmaString,
+    SigmaType,
+    SpecialChars,
+)
+
+from civicshield.detect.engine.logsources import NoRoute, Route, route_windows
+from civicshield.detect.sigma.model import RuleInfo
+
+__all__ = [
+    "VALUES_FIELD",
+    "CompiledRule",
+    "CompiledRuleSet",
+    "LogsourceMapping",
+    "Unsupported",
+    "WindowsNativeMapping",
+    "compile_rule",
+    "compile_rules",
+    "lower_name",
+]
+
+VALUES_FIELD = "_values"  # all scalar values of an event, joined by SEPARATOR (keyword rules)
+SEPARATOR = "\x1f"
+_LOWER_PREFIX = "\x00lc:"
+_RX_SPECIAL = frozenset("\\.+*?()|[]{}^$#&-~")
+
+
+def lower_name(field_name: str) -> str:
+    """Name of the lower-cased copy of a field's column."""
+    return _LOWER_PREFIX + field_name
+
+
+class LogsourceMapping(Protocol):
+    """Where a rule's events are (`route`) and how Sigma field names map to columns."""
+
+    def route(self, rule: RuleInfo) -> Route | NoRoute: ...
+
+    def field(self, name: str) -> str: ...
+
+
+class WindowsNativeMapping:
+    """Flattened Windows JSON with native Sysmon/Windows field names (`events.jsonl` shape)."""
+
+    def route(self, rule: RuleInfo) -> Route | NoRoute:
+        return route_windows(rule.product, rule.category, rule.service)
+
+    def field(self, name: str) -> str:
+        return name
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    rule: RuleInfo
+    expr: pl.Expr
+    route: Route
+    fields: frozenset[str]  # columns the expression reads (route fields included)
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    rule: RuleInfo
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.rule.path}: {self.reason}"
+
+
+@dataclass
+class CompiledRuleSet:
+    rules: list[CompiledRule] = field(default_factory=list)
+    unsupported: list[Unsupported] = field(default_factory=list)
+
+    @property
+    def fields(self) -> frozenset[str]:
+        """Every event field some rule reads (`VALUES_FIELD` when keyword rules exist)."""
+        return frozenset().union(*(r.fields for r in self.rules))
+
+    @property
+    def needs_values(self) -> bool:
+        return VALUES_FIELD in self.fields
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def compile_rules(
+    rules: Sequence[RuleInfo], mapping: LogsourceMapping | None = None
+) -> CompiledRuleSet:
+    """Compile every rule; the ones that cannot be compiled are kept with their reason."""
+    chosen = mapping or WindowsNativeMapping()
+    result = CompiledRuleSet()
+    for rule in rules:
+        compiled = compile_rule(rule, chosen)
+        if isinstance(compiled, Unsupported):
+            result.unsupported.append(compiled)
+        else:
+            result.rules.append(compiled)
+    return result
+
+
+def compile_rule(rule: RuleInfo, mapping: LogsourceMapping) -> CompiledRule | Unsupported:
+    """One rule → one boolean expression (or the reason it cannot be compiled)."""
+    if rule.kind != "rule" or not isinstance(rule.sigma, SigmaRule):
+        return Unsupported(rule, f"{rule.kind} rules are not supported yet")
+    route = mapping.route(rule)
+    if isinstance(route, NoRoute):
+        return Unsupported(rule, route.reason)
+    compiler = _Compiler(mapping)
+    try:
+        conditions = [c.parsed for c in rule.sigma.detection.parsed_condition]
+        exprs = [compiler.node(c) for c in conditions]
+    except _Unsupported as exc:
+        return Unsupported(rule, str(exc))
+    except SigmaError as exc:
+        return Unsupported(rule, f"pySigma: {exc}")
+    expr = reduce(lambda a, b: a | b, exprs)
+    return CompiledRule(rule, expr, route, frozenset(compiler.fields) | route.fields)
+
+
+class _Compiler:
+    def __init__(self, mapping: LogsourceMapping) -> None:
+        self.mapping = mapping
+        self.fields: set[str] = set()
+
+    def node(self, node: object) -> pl.Expr:
+        if isinstance(node, ConditionAND):
+            return reduce(lambda a, b: a & b, [self.node(a) for a in node.args])
+        if isinstance(node, ConditionOR):
+            return reduce(lambda a, b: a | b, self.or_args(node.args))
+        if isinstance(node, ConditionNOT):
+            return ~self.node(node.args[0])
+        if isinstance(node, ConditionFieldEqualsValueExpression):
+            return self.field_value(self.mapping.field(node.field), node.value)
+        if isinstance(node, ConditionValueExpression):
+            return self.keyword(node.value)
+        if node is None:
+            raise _Unsupported("empty condition")
+        if isinstance(node, ConditionItem):
+            raise _Unsupported(f"condition element {type(node).__name__}")
+        raise _Unsupported(f"condition element {type(node).__name__}")
+
+    def or_args(self, args: Sequence[object]) -> list[pl.Expr]:
+        """OR-ed children; plain equality / contains values of one field become one `is_in` /
+        `contains_any` (Aho-Corasick) pass instead of thousands of expressions."""
+        exprs: list[pl.Expr] = []
+        grouped: dict[tuple[str, str], list[str]] = {}
+        for arg in args:
+            if isinstance(arg, ConditionFieldEqualsValueExpression):
+                simple = _simple(arg.value)
+                if simple is not None:
+                    grouped.setdefault((self.mapping.field(arg.field), simple[0]), []).append(
+                        simple[1]
+                    )
+                    continue
+            exprs.append(self.node(arg))
+        for (name, kind), texts in grouped.items():
+            self.fields.add(name)
+            lower = pl.col(lower_name(name))
+            if kind == "eq":
+                exprs.append(lower.is_in(sorted(set(texts))).fill_null(False))
+            else:
+                exprs.append(lower.str.contains_any(sorted(set(texts))).fill_null(False))
+        return exprs
+
+    # -- field: value -------------------------------------------------------------------
+    def field_value(self, name: str, value: SigmaType) -> pl.Expr:
+        if isinstance(value, SigmaExpansion):
+            return reduce(lambda a, b: a | b, [self.field_value(name, v) for v in value.values])
+        self.fields.add(name)
+        original = pl.col(name)
+        lower = pl.col(lower_name(name))
+        if isinstance(value, SigmaNull):
+            return original.is_null()
+        if isinstance(value, SigmaExists):
+            return original.is_not_null() if value.exists else original.is_null()
+        if isinstance(value, SigmaCasedString):
+            return _string_match(original, value, lowercase=False)
+        if isinstance(value, SigmaString):
+            return _string_match(lower, value, lowercase=True)
+        if isinstance(value, SigmaBool):
+            return (lower == ("true" if value.boolean else "false")).fill_null(False)
+        if isinstance(value, SigmaNumber):
+            return (original == _number_text(value)).fill_null(False)
+        if isinstance(value, SigmaRegularExpression):
+            return _regex_match(original, value)
+        if isinstance(value, SigmaCIDRExpression):
+            prefixes = [SigmaString(p) for p in value.expand(wildcard="*")]
+            return reduce(lambda a, b: a | b, [_string_match(lower, p, True) for p in prefixes])
+        if isinstance(value, SigmaCompareExpression):
+            return _compare(original, value)
+        if isinstance(value, SigmaFieldReference):
+            other_name = self.mapping.field(value.field)
+            self.fields.add(other_name)
+            other = pl.col(lower_name(other_name))
+            if value.starts_with:
+                expr = lower.str.starts_with(other)
+            elif value.ends_with:
+                expr = lower.str.ends_with(other)
+            else:
+                expr = lower == other
+            return expr.fill_null(False)
+        raise _Unsupported(f"value type {type(value).__name__} (field {name})")
+
+    # -- keywords (field-less values) ---------------------------------------------------------
+    def keyword(self, value: SigmaType) -> pl.Expr:
+        if isinstance(value, SigmaExpansion):
+            return reduce(lambda a, b: a | b, [self.keyword(v) for v in value.values])
+        self.fields.add(VALUES_FIELD)
+        if isinstance(value, SigmaNumber):
+            value = SigmaString(_number_text(value))
+        if isinstance(value, SigmaString):
+            cased = isinstance(value, SigmaCasedString)
+            column = pl.col(VALUES_FIELD if cased else lower_name(VALUES_FIELD))
+            parts = _parts(value)
+            if all(isinstance(p, str) for p in parts):
+                text = "".join(str(p) for p in parts)
+                text = text if cased else text.lower()
+                return column.str.contains(text, literal=True).fill_null(False)
+            body = "".join(_rx_part(p, cased, keyword=True) for p in parts)
+            return column.str.contains("(?s)" + body).fill_null(False)
+        raise _Unsupported(f"keyword value type {type(value).__name__}")
+
+
+def _simple(value: SigmaType) -> tuple[str, str] | None:
+    """("eq" | "contains", lower-cased text) for a plain case-insensitive string value."""
+    if not isinstance(value, SigmaString) or isinstance(value, SigmaCasedString):
+        return None
+    parts = value.s
+    many = SpecialChars.WILDCARD_MULTI
+    if len(parts) == 1 and isinstance(parts[0], str):
+        return ("eq", parts[0].lower())
+    if len(parts) == 3 and parts[0] is many and parts[2] is many and isinstance(parts[1], str):
+        return ("contains", parts[1].lower())
+    return None
+
+
+def _number_text(value: SigmaNumber) -> str:
+    return str(value.number)
+
+
+def _parts(value: SigmaString) -> list[str | SpecialChars]:
+    parts: list[str | SpecialChars] = []
+    for part in value.s:
+        if isinstance(part, Placeholder):
+            raise _Unsupported(f"placeholder %{part.name}% is not resolved (expand modifier)")
+        parts.append(part)
+    return parts
+
+
+def _rx_escape(text: str) -> str:
+    out = []
+    for char in text:
+        if char in _RX_SPECIAL:
+            out.append("\\" + char)
+        elif ord(char) < 32 or ord(char) == 127:
+            out.append(f"\\x{{{ord(char):x}}}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _rx_part(part: str | SpecialChars, cased: bool, *, keyword: bool = False) -> str:
+    if part is SpecialChars.WILDCARD_MULTI:
+        return "[^\\x1f]*" if keyword else ".*"
+    if part is SpecialChars.WILDCARD_SINGLE:
+        return "[^\\x1f]" if keyword else "."
+    text = str(part)
+    return _rx_escape(text if cased else text.lower())
+
+
+def _string_match(column: pl.Expr, value: SigmaString, lowercase: bool) -> pl.Expr:
+    """Sigma string value (wildcards `*` `?`, escapes already resolved by pySigma)."""
+    parts = _parts(value)
+    many = SpecialChars.WILDCARD_MULTI
+
+    def text(p: str | SpecialChars) -> str:
+        return str(p).lower() if lowercase else str(p)
+
+    if not parts:
+        expr = column == ""
+    elif all(isinstance(p, str) for p in parts):
+        expr = column == "".join(text(p) for p in parts)
+    elif parts == [many]:
+        expr = column.is_not_null()
+    elif len(parts) == 3 and parts[0] is many and parts[2] is many and isinstance(parts[1], str):
+        expr = column.str.contains(text(parts[1]), literal=True)
+    elif len(parts) == 2 and parts[1] is many and isinstance(parts[0], str):
+        expr = column.str.starts_with(text(parts[0]))
+    elif len(parts) == 2 and parts[0] is many and isinstance(parts[1], str):
+        expr = column.str.ends_with(text(parts[1]))
+    else:
+        body = "".join(_rx_part(p, not lowercase) for p in parts)
+        expr = column.str.contains("(?s)^" + body + "$")
+    return expr.fill_null(False)
+
+
+_FLAGS = {
+    SigmaRegularExpressionFlag.IGNORECASE: "i",
+    SigmaRegularExpressionFlag.MULTILINE: "m",
+    SigmaRegularExpressionFlag.DOTALL: "s",
+}
+
+
+def _regex_match(column: pl.Expr, value: SigmaRegularExpression) -> pl.Expr:
+    """`|re`: unanchored search, case-sensitive unless `|i` (Polars' Rust regex; pySigma 2
+    already rejects what RE2 cannot compile, such as look-arounds)."""
+    pattern = str(value.regexp)
+    flags = "".join(sorted(_FLAGS[f] for f in value.flags))
+    full = f"(?{flags}){pattern}" if flags else pattern
+    try:
+        pl.select(pl.lit("").str.contains(full)).item()
+    except pl.exceptions.PolarsError as exc:
+        raise _Unsupported(f"regular expression {pattern!r}: {exc}") from exc
+    return column.str.contains(full).fill_null(False)
+
+
+def _compare(column: pl.Expr, value: SigmaCompareExpression) -> pl.Expr:
+    number = column.cast(pl.Float64, strict=False)
+    bound = float(value.number.number)
+    ops = {
+        CompareOperators.LT: number < bound,
+        CompareOperators.LTE: number <= bound,
+        CompareOperators.GT: number > bound,
+        CompareOperators.GTE: number >= bound,
+        CompareOperators.NEQ: number != bound,
+    }
+    return ops[value.op].fill_null(False)
