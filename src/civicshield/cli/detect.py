@@ -3,6 +3,11 @@
 Rules come from `--rules DIR` (repeatable), else the installed SigmaHQ pack, else
 `CIVICSHIELD_FEEDS_PATH/sigma/rules` (see `civicshield rules`). Matches stream to stdout or
 `--output`; problems (unsupported rules, bad lines, unreadable files) and the summary go to stderr.
+
+The compiled rule set is cached under `<data_dir>/cache/compiled/<key>.bin`, keyed by the rule
+files' bytes and the engine/mapping versions (`civicshield.detect.cache`); a warm run parses no
+YAML. `--min-level` is applied after loading, so one cache serves every selection. `--no-cache`
+rebuilds (and rewrites) it.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import sys
 import zlib
 from collections import Counter
 from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
@@ -21,6 +26,11 @@ from rich.text import Text
 
 from civicshield.cli._common import console, fail, parse_choice, state
 from civicshield.core import Severity
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from civicshield.detect.engine import CompiledRuleSet
 
 __all__ = ["detect"]
 
@@ -51,20 +61,26 @@ def detect(
         Path | None,
         typer.Option("--output", help="Write matches to this file instead of stdout."),
     ] = None,
+    no_cache: Annotated[
+        bool,
+        typer.Option("--no-cache", help="Rebuild the compiled rule cache (parse every rule)."),
+    ] = False,
 ) -> None:
     """Run the enabled Sigma rules over event files and print every match."""
-    from civicshield.detect import RuleSelection, load_rules, rule_roots, select
-    from civicshield.detect.engine import compile_rules, evaluate
+    from civicshield.detect import RuleSelection
+    from civicshield.detect.engine import CompiledRuleSet, evaluate
     from civicshield.detect.readers import read_jsonl
 
     if output_format not in FORMATS:
         fail(f"unknown format {output_format!r} (choose from {', '.join(FORMATS)})", code=2)
     level = parse_choice(Severity.parse, min_level) if min_level else None
     err = console(stderr=True)
-    report = load_rules(rule_roots(state(ctx).settings(), rules))
-    for problem in report.problems:
-        err.print(Text(f"warning: rule not loaded: {problem}", style="yellow"))
-    ruleset = compile_rules(select(report.rules, RuleSelection(min_level=level)))
+    compiled = _compiled_rules(ctx, rules, use_cache=not no_cache, err=err)
+    selection = RuleSelection(min_level=level)
+    ruleset = CompiledRuleSet(
+        rules=[r for r in compiled.rules if selection.accepts(r.rule)],
+        unsupported=[u for u in compiled.unsupported if selection.accepts(u.rule)],
+    )
     if ruleset.unsupported:
         err.print(
             Text(
@@ -119,6 +135,44 @@ def detect(
     _summary(summary, events, bad_lines)
     if unreadable:
         fail(f"{len(unreadable)} input file(s) could not be read: {', '.join(unreadable)}")
+
+
+def _compiled_rules(
+    ctx: typer.Context, rules: list[Path] | None, *, use_cache: bool, err: Console
+) -> CompiledRuleSet:
+    """Every loaded rule compiled (unselected): from the compiled rule cache when it holds this
+    exact rule set, else parsed, compiled and saved. Load problems are printed either way."""
+    from civicshield.detect import cache
+    from civicshield.detect.engine import ENGINE_VERSION, MAPPING_VERSION
+    from civicshield.detect.sigma import iter_rule_files, rule_roots
+
+    settings = state(ctx).settings()
+    roots = [r.resolve() for r in rule_roots(settings, rules)]
+    files = [f for root in roots for f in iter_rule_files(root)]
+    key = cache.ruleset_key(
+        files, engine_version=ENGINE_VERSION, mapping_version=MAPPING_VERSION, roots=roots
+    )
+    path = cache.cache_path(settings.data_dir, key)
+    entry = cache.load_entry(path) if use_cache else None
+    if entry is not None:
+        err.print(Text(f"compiled rule cache: hit ({path.name})", style="dim"))
+        ruleset, problems = entry.ruleset, entry.problems
+    else:
+        if use_cache and path.exists():
+            err.print(Text(f"note: ignoring unreadable compiled rule cache {path}", style="yellow"))
+        from civicshield.detect import load_rules
+        from civicshield.detect.engine import compile_rules
+
+        report = load_rules(roots)
+        ruleset, problems = compile_rules(report.rules), report.problems
+        try:
+            cache.save(ruleset, path, problems=problems)
+            err.print(Text(f"compiled rule cache: saved {path}", style="dim"))
+        except (cache.CacheError, OSError) as exc:
+            err.print(Text(f"note: compiled rule cache not written: {exc}", style="yellow"))
+    for problem in problems:
+        err.print(Text(f"warning: rule not loaded: {problem}", style="yellow"))
+    return ruleset
 
 
 class _Writer:

@@ -87,3 +87,64 @@ def test_output_that_cannot_be_written_is_a_clear_error(cli: Cli, tmp_path: Path
     assert result.exit_code == 1
     assert f"cannot write matches to {tmp_path}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _no_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make any YAML parsing fail the test: a warm run must not call the loader."""
+    import civicshield.detect
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the rule loader was called on a warm run")
+
+    monkeypatch.setattr(civicshield.detect, "load_rules", boom)
+
+
+def test_second_run_uses_the_compiled_rule_cache(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rules, events = setup_files(tmp_path)
+    write_rule(rules, "windows/other.yml", "title: broken\n")  # a load problem, also cached
+    args = ("detect", str(events), "--rules", str(rules), "--format", "jsonl")
+    cold = cli.ok(*args)
+    assert "compiled rule cache: saved" in cold.stderr
+    cached = list((cli.data_dir / "cache" / "compiled").glob("*.bin"))
+    assert len(cached) == 1 and len(cached[0].stem) == 64
+
+    _no_parsing(monkeypatch)
+    warm = cli.ok(*args)
+    assert "compiled rule cache: hit" in warm.stderr
+    assert warm.stdout == cold.stdout and warm.stdout
+    assert "warning: rule not loaded: windows/other.yml" in warm.stderr
+
+    # the selection is applied after loading: the cached set still honours --min-level
+    filtered = cli.ok(*args, "--min-level", "critical")
+    assert "compiled rule cache: hit" in filtered.stderr
+    assert filtered.stdout == "" and "0 matches" in filtered.stderr
+
+
+def test_no_cache_rebuilds_and_changed_rules_miss(cli: Cli, tmp_path: Path) -> None:
+    rules, events = setup_files(tmp_path)
+    args = ("detect", str(events), "--rules", str(rules), "--format", "jsonl")
+    first = cli.ok(*args)
+    rebuilt = cli.ok(*args, "--no-cache")
+    assert "compiled rule cache: hit" not in rebuilt.stderr
+    assert "compiled rule cache: saved" in rebuilt.stderr
+    assert rebuilt.stdout == first.stdout
+
+    write_rule(rules, "windows/ps.yml", rule_yaml(ID1, title="Renamed rule", level="high"))
+    changed = cli.ok(*args)
+    assert "compiled rule cache: saved" in changed.stderr
+    assert json.loads(changed.stdout)["rule_title"] == "Renamed rule"
+    assert len(list((cli.data_dir / "cache" / "compiled").glob("*.bin"))) == 2
+
+
+def test_corrupt_cache_is_rebuilt(cli: Cli, tmp_path: Path) -> None:
+    rules, events = setup_files(tmp_path)
+    args = ("detect", str(events), "--rules", str(rules), "--format", "jsonl")
+    first = cli.ok(*args)
+    [cached] = (cli.data_dir / "cache" / "compiled").glob("*.bin")
+    cached.write_bytes(b"garbage")
+    again = cli.ok(*args)
+    assert "ignoring unreadable compiled rule cache" in again.stderr
+    assert again.stdout == first.stdout
+    assert "compiled rule cache: hit" in cli.ok(*args).stderr

@@ -6,6 +6,7 @@ and evaluated over batches of events. No I/O here; readers live in `civicshield.
 """
 
 from civicshield.detect.engine.compiler import (
+    ENGINE_VERSION,
     VALUES_FIELD,
     CompiledRule,
     CompiledRuleSet,
@@ -17,9 +18,11 @@ from civicshield.detect.engine.compiler import (
     lower_name,
 )
 from civicshield.detect.engine.evaluate import MATCH_SCHEMA, evaluate
-from civicshield.detect.engine.logsources import NoRoute, Route, route_windows
+from civicshield.detect.engine.logsources import MAPPING_VERSION, NoRoute, Route, route_windows
 
 __all__ = [
+    "ENGINE_VERSION",
+    "MAPPING_VERSION",
     "MATCH_SCHEMA",
     "VALUES_FIELD",
     "CompiledRule",

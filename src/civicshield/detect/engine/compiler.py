@@ -56,6 +56,7 @@ from civicshield.detect.engine.logsources import NoRoute, Route, route_windows
 from civicshield.detect.sigma.model import RuleInfo
 
 __all__ = [
+    "ENGINE_VERSION",
     "VALUES_FIELD",
     "CompiledRule",
     "CompiledRuleSet",
@@ -66,6 +67,13 @@ __all__ = [
     "compile_rules",
     "lower_name",
 ]
+
+# Part of the compiled rule cache key (`civicshield.detect.cache`). Bump it whenever a change
+# here or in `evaluate` would make an expression compiled by the previous code wrong or stale:
+# a new or changed translation of a value / modifier / condition, a renamed column convention
+# (`lower_name`, `VALUES_FIELD`), new `CompiledRule` / `RuleInfo` fields the evaluator reads.
+# Pure refactors that produce identical expressions need no bump.
+ENGINE_VERSION = "1"
 
 VALUES_FIELD = "_values"  # all scalar values of an event, joined by SEPARATOR (keyword rules)
 SEPARATOR = "\x1f"

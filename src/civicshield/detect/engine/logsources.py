@@ -25,6 +25,7 @@ from sigma.pipelines.common import windows_logsource_mapping
 __all__ = [
     "CHANNEL_FIELD",
     "EVENT_ID_FIELD",
+    "MAPPING_VERSION",
     "POWERSHELL_CATEGORIES",
     "SYSMON_CATEGORIES",
     "WINDOWS_SERVICE_CHANNELS",
@@ -32,6 +33,12 @@ __all__ = [
     "Route",
     "route_windows",
 ]
+
+# Part of the compiled rule cache key (`civicshield.detect.cache`). Bump it whenever a routing
+# table (`SYSMON_CATEGORIES`, `POWERSHELL_CATEGORIES`, the service channels), `route_windows` or
+# a `LogsourceMapping`'s field mapping changes, so cached routes/field names are rebuilt. (The
+# pySigma version is also part of the key, which covers `windows_logsource_mapping` updates.)
+MAPPING_VERSION = "1"
 
 CHANNEL_FIELD = "Channel"
 EVENT_ID_FIELD = "EventID"

@@ -1,0 +1,259 @@
+"""The compiled rule cache: a `CompiledRuleSet` (and the rule load problems) saved to one file so
+that a warm `civicshield detect` parses no YAML and compiles nothing.
+
+    key = ruleset_key(files, engine_version=ENGINE_VERSION, mapping_version=MAPPING_VERSION,
+                      roots=roots)
+    entry = load(path)                 # None when absent, corrupt or from another version
+    save(ruleset, path, problems=...)  # False (nothing written) when it cannot be cached
+
+The key is the SHA-256 of the cache format, the engine, mapping, Polars and pySigma versions,
+the rules roots (in order) and every rule file's path (relative to its root) and bytes, so any
+edit, added or removed file, moved tree or version bump selects another file. A file holds a
+magic line, the SHA-256 of its payload and the payload (JSON, each rule's Polars expression in
+Polars' binary form, base64); a file that fails any check is ignored (`load` returns None) and
+rebuilt by the caller. Files are written atomically (temporary file + `os.replace`).
+
+Polars' binary expression format is only stable within one Polars version (hence the key), and
+an expression that cannot be serialised, or does not read back identical, means the rule set
+is not cached at all (`CacheError`): a cache is either exact or absent.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import orjson
+import polars as pl
+
+from civicshield.core import Severity
+from civicshield.detect.engine.compiler import CompiledRule, CompiledRuleSet, Unsupported
+from civicshield.detect.engine.logsources import Route
+from civicshield.detect.sigma.model import RuleInfo, RuleProblem
+
+__all__ = [
+    "CACHE_FORMAT",
+    "CacheEntry",
+    "CacheError",
+    "cache_path",
+    "load",
+    "load_entry",
+    "ruleset_key",
+    "save",
+]
+
+CACHE_FORMAT = "1"  # bump when the file layout below changes
+_MAGIC = b"civicshield-compiled-rules\n"
+_DIGEST = 32
+
+
+class CacheError(Exception):
+    """The rule set cannot be cached (an expression Polars cannot serialise exactly)."""
+
+
+@dataclass
+class CacheEntry:
+    ruleset: CompiledRuleSet
+    problems: list[RuleProblem] = field(default_factory=list)
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:  # pragma: no cover - installed in every environment
+        return "unknown"
+
+
+def ruleset_key(
+    rule_files: list[Path],
+    *,
+    engine_version: str,
+    mapping_version: str,
+    roots: Sequence[Path] = (),
+) -> str:
+    """SHA-256 (hex) of the versions, the `roots` and every rule file (path, bytes). A file's path
+    is taken relative to the first of `roots` holding it (prefixed with that root's position),
+    else as given; files are hashed in sorted path order. Reads bytes only, parses nothing."""
+    digest = hashlib.sha256()
+
+    def put(*parts: str | bytes) -> None:
+        for part in parts:
+            data = part.encode() if isinstance(part, str) else part
+            digest.update(len(data).to_bytes(8, "big"))
+            digest.update(data)
+
+    put(
+        "format",
+        CACHE_FORMAT,
+        "engine",
+        engine_version,
+        "mapping",
+        mapping_version,
+        "polars",
+        pl.__version__,
+        "pysigma",
+        _version("pySigma"),
+    )
+    resolved = [r.resolve() for r in roots]
+    for root in resolved:
+        put("root", root.as_posix())
+    entries: list[tuple[str, Path]] = []
+    for path in rule_files:
+        entries.append((_relative(path.resolve(), resolved), path))
+    for name, path in sorted(entries):
+        put("file", name, path.read_bytes())
+    return digest.hexdigest()
+
+
+def _relative(path: Path, roots: Sequence[Path]) -> str:
+    for index, root in enumerate(roots):
+        base = root.parent if root.is_file() else root
+        if path == root or path.is_relative_to(base):
+            return f"{index}:{path.relative_to(base).as_posix()}"
+    return path.as_posix()
+
+
+def cache_path(data_dir: Path, key: str) -> Path:
+    """`<data_dir>/cache/compiled/<key>.bin`."""
+    return data_dir / "cache" / "compiled" / f"{key}.bin"
+
+
+# -- save ---------------------------------------------------------------------------------------
+def save(ruleset: CompiledRuleSet, path: Path, *, problems: Sequence[RuleProblem] = ()) -> None:
+    """Write `ruleset` (and the load `problems`) to `path` atomically. Raises `CacheError` (and
+    writes nothing) when an expression cannot be serialised exactly; `OSError` as raised."""
+    payload = orjson.dumps(
+        {
+            "format": CACHE_FORMAT,
+            "rules": [_compiled_to_dict(c) for c in ruleset.rules],
+            "unsupported": [
+                {"rule": _info_to_dict(u.rule), "reason": u.reason} for u in ruleset.unsupported
+            ],
+            "problems": [p.to_dict() for p in problems],
+        }
+    )
+    data = _MAGIC + hashlib.sha256(payload).digest() + payload
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _compiled_to_dict(compiled: CompiledRule) -> dict[str, Any]:
+    try:
+        blob = compiled.expr.meta.serialize(format="binary")
+        back = pl.Expr.deserialize(io.BytesIO(blob), format="binary")
+    except Exception as exc:  # Polars raises several kinds; any means "not cacheable"
+        raise CacheError(f"rule {compiled.rule.id}: expression not serialisable: {exc}") from exc
+    if not back.meta.eq(compiled.expr):
+        raise CacheError(f"rule {compiled.rule.id}: expression does not round-trip")
+    return {
+        "rule": _info_to_dict(compiled.rule),
+        "expr": base64.b64encode(blob).decode("ascii"),
+        "channels": list(compiled.route.channels),
+        "event_ids": list(compiled.route.event_ids),
+        "fields": sorted(compiled.fields),
+    }
+
+
+def _info_to_dict(info: RuleInfo) -> dict[str, Any]:
+    return {
+        "id": info.id,
+        "title": info.title,
+        "level": info.level.value if info.level else None,
+        "status": info.status,
+        "author": info.author,
+        "tags": list(info.tags),
+        "techniques": list(info.techniques),
+        "tactics": list(info.tactics),
+        "product": info.product,
+        "category": info.category,
+        "service": info.service,
+        "path": info.path,
+        "source": str(info.source),
+        "kind": info.kind,
+        "deprecated": info.deprecated,
+    }
+
+
+# -- load ---------------------------------------------------------------------------------------
+def load(path: Path) -> CompiledRuleSet | None:
+    """The cached rule set at `path`; None when absent, corrupt or of another format."""
+    entry = load_entry(path)
+    return None if entry is None else entry.ruleset
+
+
+def load_entry(path: Path) -> CacheEntry | None:
+    """The cached rule set and load problems at `path`; None when the file is absent, corrupt or
+    of another format (the caller rebuilds it). Never raises for a bad file."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    head = len(_MAGIC)
+    if not data.startswith(_MAGIC) or len(data) < head + _DIGEST:
+        return None
+    payload = data[head + _DIGEST :]
+    if hashlib.sha256(payload).digest() != data[head : head + _DIGEST]:
+        return None
+    try:
+        raw = orjson.loads(payload)
+        if raw.get("format") != CACHE_FORMAT:
+            return None
+        ruleset = CompiledRuleSet(
+            rules=[_compiled_from_dict(r) for r in raw["rules"]],
+            unsupported=[
+                Unsupported(_info_from_dict(u["rule"]), str(u["reason"]))
+                for u in raw["unsupported"]
+            ],
+        )
+        problems = [
+            RuleProblem(p["file"], p["line"], p["reason"], p["rule_id"]) for p in raw["problems"]
+        ]
+    except Exception:  # any malformed content: ignore the file
+        return None
+    return CacheEntry(ruleset, problems)
+
+
+def _compiled_from_dict(raw: dict[str, Any]) -> CompiledRule:
+    expr = pl.Expr.deserialize(io.BytesIO(base64.b64decode(raw["expr"])), format="binary")
+    route = Route(
+        channels=tuple(str(c) for c in raw["channels"]),
+        event_ids=tuple(str(i) for i in raw["event_ids"]),
+    )
+    return CompiledRule(
+        _info_from_dict(raw["rule"]), expr, route, frozenset(str(f) for f in raw["fields"])
+    )
+
+
+def _info_from_dict(raw: dict[str, Any]) -> RuleInfo:
+    return RuleInfo(
+        id=raw["id"],
+        title=raw["title"],
+        level=Severity(raw["level"]) if raw["level"] is not None else None,
+        status=raw["status"],
+        author=raw["author"],
+        tags=tuple(raw["tags"]),
+        techniques=tuple(raw["techniques"]),
+        tactics=tuple(raw["tactics"]),
+        product=raw["product"],
+        category=raw["category"],
+        service=raw["service"],
+        path=raw["path"],
+        source=Path(raw["source"]),
+        kind=raw["kind"],
+        deprecated=bool(raw["deprecated"]),
+    )
