@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import BaseModel, ValidationError
@@ -25,14 +25,13 @@ from pydantic_core import to_jsonable_python
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from typer.core import TyperGroup
 
 from civicshield.core import Actor, CivicShieldError, ConfigError, Invalid, Settings, load_settings
 from civicshield.core.logging import configure_logging
-from civicshield.migrations import current_revision, head_revision
-from civicshield.runtime import Runtime, build_runtime
+
+if TYPE_CHECKING:
+    from civicshield.runtime import Runtime
 
 __all__ = [
     "CliGroup",
@@ -160,6 +159,9 @@ def model(cls: type[M], **data: Any) -> M:
 
 def safe_url(url: str) -> str:
     """A database URL with its password hidden."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
@@ -193,6 +195,8 @@ class CliState:
     ) -> Runtime:
         """A runtime whose database answers (`connect`) and is at the head revision
         (`migrated`); closed when the command ends."""
+        from civicshield.runtime import build_runtime
+
         settings = settings or self.settings()
         url = settings.resolved_database_url
         if migrated:
@@ -223,6 +227,8 @@ def state(ctx: typer.Context) -> CliState:
 
 
 def _require_database_file(url: str) -> None:
+    from sqlalchemy.engine import make_url
+
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         path = Path(parsed.database or "")
@@ -234,6 +240,8 @@ def _require_database_file(url: str) -> None:
 
 
 def require_migrated(url: str) -> None:
+    from civicshield.migrations import current_revision, head_revision
+
     current, head = current_revision(url), head_revision()
     if current != head:
         at = f"revision {current}" if current else "no revision (empty database)"
@@ -252,6 +260,13 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def _is_database_error(exc: BaseException) -> bool:
+    """A SQLAlchemy error; SQLAlchemy is imported lazily, so if it is not loaded yet, nothing
+    raised one."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    return sa_exc is not None and isinstance(exc, sa_exc.SQLAlchemyError)
+
+
 class CliGroup(TyperGroup):
     """The root command group: turns every error raised below it into one red line."""
 
@@ -262,9 +277,9 @@ class CliGroup(TyperGroup):
             raise  # exit codes, Ctrl-C and usage errors keep Typer's handling
         except CivicShieldError as exc:
             fail(exc.detail)
-        except SQLAlchemyError as exc:
-            fail(f"database error: {_first_line(exc)}")
         except Exception as exc:
+            if _is_database_error(exc):
+                fail(f"database error: {_first_line(exc)}")
             verbose = isinstance(ctx.obj, CliState) and ctx.obj.verbose
             if verbose:
                 err = console(stderr=True)

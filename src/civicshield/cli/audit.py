@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from civicshield import audit
 from civicshield.cli._common import JsonOption, emit_json, fail, print_table, state, success
 
 __all__ = ["audit_app"]
@@ -22,6 +21,8 @@ def verify(ctx: typer.Context, json_output: JsonOption = False) -> None:
 
     Exits 0 when intact; exits 1 naming the first entry that was edited, deleted or
     reordered (or a deleted tail)."""
+    from civicshield import audit
+
     rt = state(ctx).runtime()
     with rt.session() as session:
         report = audit.verify_chain(session)
@@ -47,6 +48,8 @@ def list_entries(
     json_output: JsonOption = False,
 ) -> None:
     """Show audit entries, newest first."""
+    from civicshield import audit
+
     rt = state(ctx).runtime()
     with rt.session() as session:
         page = audit.list_entries(

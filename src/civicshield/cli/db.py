@@ -8,10 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy.engine import make_url
 
-from civicshield import accounts, migrations
-from civicshield.accounts import UserCreate
 from civicshield.cli._common import (
     JsonOption,
     cli_actor,
@@ -34,6 +31,8 @@ db_app = typer.Typer(
 
 
 def _sqlite_file_missing(url: str) -> bool:
+    from sqlalchemy.engine import make_url
+
     parsed = make_url(url)
     return (
         parsed.get_backend_name() == "sqlite"
@@ -59,6 +58,9 @@ def init(
 
     Creates the administrator `admin` (password generated and shown once, or chosen with
     --admin-password) only when there are no users yet. Safe to run again."""
+    from civicshield import accounts, migrations
+    from civicshield.accounts import UserCreate
+
     st = state(ctx)
     settings = st.settings()
     data_dir = settings.data_dir.resolve()
@@ -143,6 +145,8 @@ def init(
 @db_app.command("upgrade")
 def upgrade(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """Migrate the database to the newest revision."""
+    from civicshield import migrations
+
     rt = state(ctx).runtime(migrated=False)
     url = rt.settings.resolved_database_url
     before = migrations.current_revision(url)
@@ -159,6 +163,8 @@ def upgrade(ctx: typer.Context, json_output: JsonOption = False) -> None:
 @db_app.command("current")
 def current(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """Show the database's revision and the newest one this CivicShield knows."""
+    from civicshield import migrations
+
     settings = state(ctx).settings()
     url = settings.resolved_database_url
     exists = not _sqlite_file_missing(url)
@@ -193,6 +199,8 @@ def check() -> None:
 
     Migrates a scratch SQLite database in a temporary directory (needs no data directory or
     configuration); exits 1 with the differences when they disagree."""
+    from civicshield import migrations
+
     with tempfile.TemporaryDirectory(prefix="civicshield-db-check-") as tmp:
         diff = migrations.check_models_match(f"sqlite:///{Path(tmp) / 'scratch.db'}")
     if diff is not None:
@@ -214,6 +222,8 @@ def revision(
 
     Compares the models with a scratch SQLite database migrated to head and writes the new
     revision into src/civicshield/migrations/versions."""
+    from civicshield import migrations
+
     versions = Path(migrations.__file__).resolve().parent / "versions"
     before = set(versions.glob("*.py"))
     with tempfile.TemporaryDirectory(prefix="civicshield-db-revision-") as tmp:

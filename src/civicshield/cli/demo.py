@@ -6,7 +6,6 @@ import typer
 
 from civicshield.cli._common import JsonOption, cli_actor, console, emit_json, print_table, state
 from civicshield.cli.serve import listen_url
-from civicshield.demo import load_demo
 
 __all__ = ["demo"]
 
@@ -16,6 +15,8 @@ def demo(ctx: typer.Context, json_output: JsonOption = False) -> None:
 
     Creates a user for every role, a demo API token and the plugins' sample data; the shared
     password is kept in <data-dir>/demo-credentials.txt. Safe to run again."""
+    from civicshield.demo import load_demo
+
     rt = state(ctx).runtime()
     result = load_demo(rt, actor=cli_actor())
     url = listen_url(rt.settings)

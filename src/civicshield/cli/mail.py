@@ -10,7 +10,6 @@ from pydantic import EmailStr, TypeAdapter, ValidationError
 
 from civicshield.cli._common import JsonOption, cli_actor, emit_json, state, success
 from civicshield.core import Invalid, utcnow
-from civicshield.mail import OutgoingMail
 
 __all__ = ["mail_app"]
 
@@ -26,6 +25,8 @@ def send_test(
     json_output: JsonOption = False,
 ) -> None:
     """Send a test mail through the configured SMTP server."""
+    from civicshield.mail import OutgoingMail
+
     try:
         address = TypeAdapter(EmailStr).validate_python(to.strip())
     except ValidationError:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import signal
 import threading
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from civicshield.cli._common import JsonOption, console, emit_json, print_table, state, success
-from civicshield.jobs import JobRead
-from civicshield.worker import Worker
+
+if TYPE_CHECKING:
+    from civicshield.jobs import JobRead
 
 __all__ = ["print_jobs", "worker_app"]
 
@@ -56,6 +57,8 @@ def run(
     """Run background jobs until SIGINT/SIGTERM (or one pass with --once).
 
     Several workers may run at once, on one machine or many: each job runs once per attempt."""
+    from civicshield.worker import Worker
+
     st = state(ctx)
     settings = st.settings(worker_poll_seconds=poll)
     worker = Worker(st.runtime(settings))
