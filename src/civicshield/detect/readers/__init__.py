@@ -1,5 +1,5 @@
 """Event readers: files → Polars frames with an explicit schema (never inferred)."""
 
-from civicshield.detect.readers.jsonl import BadLine, JsonlBatch, read_jsonl
+from civicshield.detect.readers.jsonl import BadLine, JsonlBatch, batch_from_lines, read_jsonl
 
-__all__ = ["BadLine", "JsonlBatch", "read_jsonl"]
+__all__ = ["BadLine", "JsonlBatch", "batch_from_lines", "read_jsonl"]

@@ -19,7 +19,15 @@ from typing import IO, Any
 import orjson
 import polars as pl
 
-__all__ = ["DEFAULT_BATCH_SIZE", "LINE_FIELD", "RAW_FIELD", "BadLine", "JsonlBatch", "read_jsonl"]
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "LINE_FIELD",
+    "RAW_FIELD",
+    "BadLine",
+    "JsonlBatch",
+    "batch_from_lines",
+    "read_jsonl",
+]
 
 DEFAULT_BATCH_SIZE = 50_000
 RAW_FIELD = "_raw"
@@ -82,15 +90,17 @@ def read_jsonl(
         for number, raw in enumerate(handle, start=1):
             lines.append((number, raw))
             if len(lines) >= batch_size:
-                yield _batch(source, lines, wanted, values)
+                yield batch_from_lines(source, lines, wanted, values=values)
                 lines = []
         if lines:
-            yield _batch(source, lines, wanted, values)
+            yield batch_from_lines(source, lines, wanted, values=values)
 
 
-def _batch(
-    source: str, lines: list[tuple[int, bytes]], wanted: list[str], values: bool
+def batch_from_lines(
+    source: str, lines: list[tuple[int, bytes]], fields: Iterable[str], *, values: bool = False
 ) -> JsonlBatch:
+    """One batch from (line number, JSON text) pairs; `fields` as for `read_jsonl`."""
+    wanted = sorted(set(fields) - {RAW_FIELD, LINE_FIELD, VALUES_FIELD})
     columns: dict[str, list[str | None]] = {name: [] for name in wanted}
     raws: list[str] = []
     numbers: list[int] = []
