@@ -50,7 +50,7 @@ __all__ = [
     "save",
 ]
 
-CACHE_FORMAT = "1"  # bump when the file layout below changes
+CACHE_FORMAT = "2"  # bump when the file layout below changes
 _MAGIC = b"civicshield-compiled-rules\n"
 _DIGEST = 32
 
@@ -166,6 +166,7 @@ def _compiled_to_dict(compiled: CompiledRule) -> dict[str, Any]:
         "channels": list(compiled.route.channels),
         "event_ids": list(compiled.route.event_ids),
         "fields": sorted(compiled.fields),
+        "atoms": None if compiled.atoms is None else sorted(compiled.atoms),
     }
 
 
@@ -234,8 +235,13 @@ def _compiled_from_dict(raw: dict[str, Any]) -> CompiledRule:
         channels=tuple(str(c) for c in raw["channels"]),
         event_ids=tuple(str(i) for i in raw["event_ids"]),
     )
+    atoms = raw["atoms"]
     return CompiledRule(
-        _info_from_dict(raw["rule"]), expr, route, frozenset(str(f) for f in raw["fields"])
+        _info_from_dict(raw["rule"]),
+        expr,
+        route,
+        frozenset(str(f) for f in raw["fields"]),
+        None if atoms is None else frozenset((str(c), str(t)) for c, t in atoms),
     )
 
 

@@ -10,16 +10,15 @@ Columns the expressions read, per field `F` the rules name:
 * `VALUES_FIELD` (only for keyword rules): every scalar value of the event joined by `\\x1f`.
 
 Every leaf is `fill_null(False)`: an absent field never matches, so `not filter` on an absent
-field is true (Sigma semantics). This first increment evaluates one expression per rule; the
-multi-rule automaton (one pass per field for all rules' contains/startswith/endswith/equals
-values) is the next increment.
+field is true (Sigma semantics). Each rule also gets its necessary literals (`atoms`): `evaluate`
+finds them for all rules at once (one Aho-Corasick pass per column) and runs a rule's expression
+only on the rows where one of them occurs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import reduce
 from typing import Protocol
 
 import polars as pl
@@ -52,6 +51,7 @@ from sigma.types import (
     SpecialChars,
 )
 
+from civicshield.detect.engine.atoms import Atoms, rule_atoms
 from civicshield.detect.engine.logsources import NoRoute, Route, route_windows
 from civicshield.detect.sigma.model import RuleInfo
 
@@ -73,7 +73,7 @@ __all__ = [
 # a new or changed translation of a value / modifier / condition, a renamed column convention
 # (`lower_name`, `VALUES_FIELD`), new `CompiledRule` / `RuleInfo` fields the evaluator reads.
 # Pure refactors that produce identical expressions need no bump.
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 
 VALUES_FIELD = "_values"  # all scalar values of an event, joined by SEPARATOR (keyword rules)
 SEPARATOR = "\x1f"
@@ -110,6 +110,9 @@ class CompiledRule:
     expr: pl.Expr
     route: Route
     fields: frozenset[str]  # columns the expression reads (route fields included)
+    # necessary (column, lower-cased text) pairs for the candidate pre-filter; None: every row
+    # of the route is a candidate (`civicshield.detect.engine.atoms`)
+    atoms: Atoms = None
 
 
 @dataclass(frozen=True)
@@ -170,8 +173,9 @@ def compile_rule(rule: RuleInfo, mapping: LogsourceMapping) -> CompiledRule | Un
         return Unsupported(rule, str(exc))
     except SigmaError as exc:
         return Unsupported(rule, f"pySigma: {exc}")
-    expr = reduce(lambda a, b: a | b, exprs)
-    return CompiledRule(rule, expr, route, frozenset(compiler.fields) | route.fields)
+    expr = _any(exprs)
+    atoms = rule_atoms(conditions, mapping.field, VALUES_FIELD)
+    return CompiledRule(rule, expr, route, frozenset(compiler.fields) | route.fields, atoms)
 
 
 class _Compiler:
@@ -181,9 +185,9 @@ class _Compiler:
 
     def node(self, node: object) -> pl.Expr:
         if isinstance(node, ConditionAND):
-            return reduce(lambda a, b: a & b, [self.node(a) for a in node.args])
+            return _all([self.node(a) for a in node.args])
         if isinstance(node, ConditionOR):
-            return reduce(lambda a, b: a | b, self.or_args(node.args))
+            return _any(self.or_args(node.args))
         if isinstance(node, ConditionNOT):
             return ~self.node(node.args[0])
         if isinstance(node, ConditionFieldEqualsValueExpression):
@@ -213,16 +217,24 @@ class _Compiler:
         for (name, kind), texts in grouped.items():
             self.fields.add(name)
             lower = pl.col(lower_name(name))
+            unique = sorted(set(texts))
             if kind == "eq":
-                exprs.append(lower.is_in(sorted(set(texts))).fill_null(False))
-            else:
-                exprs.append(lower.str.contains_any(sorted(set(texts))).fill_null(False))
+                exprs.append(lower.is_in(unique).fill_null(False))
+            elif kind == "contains":
+                exprs.append(lower.str.contains_any(unique).fill_null(False))
+            elif len(unique) == 1:
+                test = lower.str.starts_with if kind == "startswith" else lower.str.ends_with
+                exprs.append(test(unique[0]).fill_null(False))
+            else:  # one alternation instead of hundreds of nodes (planning cost per node)
+                body = "|".join(_rx_escape(t) for t in unique)
+                pattern = f"(?s)^(?:{body})" if kind == "startswith" else f"(?s)(?:{body})$"
+                exprs.append(lower.str.contains(pattern).fill_null(False))
         return exprs
 
     # -- field: value -------------------------------------------------------------------
     def field_value(self, name: str, value: SigmaType) -> pl.Expr:
         if isinstance(value, SigmaExpansion):
-            return reduce(lambda a, b: a | b, [self.field_value(name, v) for v in value.values])
+            return _any([self.field_value(name, v) for v in value.values])
         self.fields.add(name)
         original = pl.col(name)
         lower = pl.col(lower_name(name))
@@ -242,7 +254,7 @@ class _Compiler:
             return _regex_match(original, value)
         if isinstance(value, SigmaCIDRExpression):
             prefixes = [SigmaString(p) for p in value.expand(wildcard="*")]
-            return reduce(lambda a, b: a | b, [_string_match(lower, p, True) for p in prefixes])
+            return _any([_string_match(lower, p, True) for p in prefixes])
         if isinstance(value, SigmaCompareExpression):
             return _compare(original, value)
         if isinstance(value, SigmaFieldReference):
@@ -261,7 +273,7 @@ class _Compiler:
     # -- keywords (field-less values) ---------------------------------------------------------
     def keyword(self, value: SigmaType) -> pl.Expr:
         if isinstance(value, SigmaExpansion):
-            return reduce(lambda a, b: a | b, [self.keyword(v) for v in value.values])
+            return _any([self.keyword(v) for v in value.values])
         self.fields.add(VALUES_FIELD)
         if isinstance(value, SigmaNumber):
             value = SigmaString(_number_text(value))
@@ -278,8 +290,19 @@ class _Compiler:
         raise _Unsupported(f"keyword value type {type(value).__name__}")
 
 
+def _any(exprs: Sequence[pl.Expr]) -> pl.Expr:
+    """OR as one n-ary node: a left-deep `a | b | …` of hundreds of operands costs Polars
+    milliseconds of planning per evaluation. Operands are never null (`fill_null(False)`)."""
+    return exprs[0] if len(exprs) == 1 else pl.any_horizontal(exprs)
+
+
+def _all(exprs: Sequence[pl.Expr]) -> pl.Expr:
+    return exprs[0] if len(exprs) == 1 else pl.all_horizontal(exprs)
+
+
 def _simple(value: SigmaType) -> tuple[str, str] | None:
-    """("eq" | "contains", lower-cased text) for a plain case-insensitive string value."""
+    """("eq" | "contains" | "startswith" | "endswith", lower-cased text) for a plain
+    case-insensitive string value."""
     if not isinstance(value, SigmaString) or isinstance(value, SigmaCasedString):
         return None
     parts = value.s
@@ -288,6 +311,10 @@ def _simple(value: SigmaType) -> tuple[str, str] | None:
         return ("eq", parts[0].lower())
     if len(parts) == 3 and parts[0] is many and parts[2] is many and isinstance(parts[1], str):
         return ("contains", parts[1].lower())
+    if len(parts) == 2 and parts[1] is many and isinstance(parts[0], str):
+        return ("startswith", parts[0].lower())
+    if len(parts) == 2 and parts[0] is many and isinstance(parts[1], str):
+        return ("endswith", parts[1].lower())
     return None
 
 

@@ -1,16 +1,25 @@
 """Read JSON Lines (plain or `.gz`) in bounded batches with an explicit schema.
 
-Each batch frame has one `String` column per wanted field (numbers and booleans in their JSON
-text form, nested values as compact JSON, absent keys null), `_raw` (the line) and `_line`
-(1-based line number in the file); with `values=True` also `_values`: every scalar value of the
-object joined by `\\x1f`, for keyword rules. Polars' schema inference is never used: it drops
-keys first seen after the lines it samples. A line that is not a JSON object is reported as a
-`BadLine` and skipped; nothing else is lost. Blank lines are skipped silently.
+Each batch frame has one `String` column per wanted field (numbers and booleans as text: `4688`,
+`1.5`, `true`; nested values as JSON text; absent keys and JSON null are null), `_line` (1-based
+line number in the file) and, unless `raw=False`, `_raw` (the line). A wanted name with dots
+(`winlog.event_data.Image`) is the key of that name when an event has it, else the nested path.
+With `values=True` the frame also has `_values`: every scalar value of the object joined by
+`\\x1f` (the engine derives it from `_raw` by itself, only for the rows that need it, so
+readers normally leave it out).
+
+Polars' schema inference is never used: it drops keys first seen after the lines it samples.
+Each batch is parsed by Polars' JSON reader with the explicit schema; a batch Polars refuses
+(a line that is not a JSON object, invalid JSON or UTF-8, a value that does not fit the schema)
+is parsed again line by line, so that each bad line is reported as a `BadLine` with its number
+and reason and every other line is kept. Blank lines are skipped silently.
 """
 
 from __future__ import annotations
 
 import gzip
+import json
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,17 +32,20 @@ __all__ = [
     "DEFAULT_BATCH_SIZE",
     "LINE_FIELD",
     "RAW_FIELD",
+    "VALUES_FIELD",
     "BadLine",
     "JsonlBatch",
     "batch_from_lines",
     "read_jsonl",
+    "values_text",
 ]
 
-DEFAULT_BATCH_SIZE = 50_000
+DEFAULT_BATCH_SIZE = 100_000
 RAW_FIELD = "_raw"
 LINE_FIELD = "_line"
 VALUES_FIELD = "_values"
-_SEPARATOR = "\x1f"
+SEPARATOR = "\x1f"
+_CHUNK = 1 << 22
 
 
 @dataclass(frozen=True)
@@ -52,20 +64,6 @@ class JsonlBatch:
     bad_lines: list[BadLine] = field(default_factory=list)
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return orjson.dumps(value).decode()
-
-
 def _open(path: Path) -> IO[bytes] | gzip.GzipFile:
     with path.open("rb") as probe:
         magic = probe.read(2)
@@ -80,6 +78,7 @@ def read_jsonl(
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     values: bool = False,
+    raw: bool = True,
 ) -> Iterator[JsonlBatch]:
     """Batches of at most `batch_size` lines of `path` (see the module docstring). Raises
     `OSError` (or `EOFError`/`gzip.BadGzipFile`) when the file cannot be read."""
@@ -87,29 +86,200 @@ def read_jsonl(
     source = str(path)
     with _open(path) as handle:
         lines: list[tuple[int, bytes]] = []
-        for number, raw in enumerate(handle, start=1):
-            lines.append((number, raw))
+        for number, text in _lines(handle):
+            lines.append((number, text))
             if len(lines) >= batch_size:
-                yield batch_from_lines(source, lines, wanted, values=values)
+                yield batch_from_lines(source, lines, wanted, values=values, raw=raw)
                 lines = []
         if lines:
-            yield batch_from_lines(source, lines, wanted, values=values)
+            yield batch_from_lines(source, lines, wanted, values=values, raw=raw)
+
+
+def _lines(handle: IO[bytes] | gzip.GzipFile) -> Iterator[tuple[int, bytes]]:
+    """(line number, line without its end) for every non-blank line, read in large chunks."""
+    number = 0
+    rest = b""
+    while True:
+        chunk = handle.read(_CHUNK)
+        if not chunk:
+            break
+        parts = (rest + chunk).split(b"\n")
+        rest = parts.pop()
+        for part in parts:
+            number += 1
+            if part.strip():
+                yield number, part.rstrip(b"\r")
+    if rest.strip():
+        yield number + 1, rest.rstrip(b"\r")
 
 
 def batch_from_lines(
-    source: str, lines: list[tuple[int, bytes]], fields: Iterable[str], *, values: bool = False
+    source: str,
+    lines: list[tuple[int, bytes]],
+    fields: Iterable[str],
+    *,
+    values: bool = False,
+    raw: bool = True,
 ) -> JsonlBatch:
     """One batch from (line number, JSON text) pairs; `fields` as for `read_jsonl`."""
     wanted = sorted(set(fields) - {RAW_FIELD, LINE_FIELD, VALUES_FIELD})
+    kept = [(n, t) for n, t in lines if t.strip()]
+    frame = _fast(kept, wanted, raw=raw)
+    if frame is None:
+        return _slow(source, kept, wanted, values=values, raw=raw)
+    if values:
+        frame = frame.with_columns(
+            pl.Series(VALUES_FIELD, [values_text(t) for _, t in kept], dtype=pl.String)
+        )
+    return JsonlBatch(frame)
+
+
+# -- fast path: Polars' JSON reader ---------------------------------------------------------------
+def _schema(wanted: list[str]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The read schema (top-level names as String, dotted names also as nested structs) and the
+    nested path of each dotted name."""
+    schema: dict[str, Any] = dict.fromkeys(wanted, pl.String)
+    paths = {name: name.split(".") for name in wanted if "." in name}
+    tree: dict[str, Any] = {}
+    for parts in paths.values():
+        node = tree
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if node is None:  # `a.b` and `a.b.c` both wanted: read line by line
+                return {}, {}
+        if node.get(parts[-1]) is not None:
+            return {}, {}
+        node[parts[-1]] = None
+
+    def dtype(node: dict[str, Any]) -> pl.Struct:
+        return pl.Struct({k: pl.String if v is None else dtype(v) for k, v in node.items()})
+
+    for key, node in tree.items():
+        if node is None:
+            continue
+        if key in schema:  # wanted both as a value and as an object: read line by line
+            return {}, {}
+        schema[key] = dtype(node)
+    return schema, paths
+
+
+def _fast(kept: list[tuple[int, bytes]], wanted: list[str], *, raw: bool) -> pl.DataFrame | None:
+    numbers = pl.Series(LINE_FIELD, [n for n, _ in kept], dtype=pl.Int64)
+    if not kept:
+        return _empty(wanted, raw=raw)
+    schema, paths = _schema(wanted)
+    if not schema and wanted:
+        return None
+    try:
+        parsed = pl.read_ndjson(b"\n".join(t for _, t in kept), schema=schema)
+        texts = pl.Series(RAW_FIELD, [t for _, t in kept], dtype=pl.Binary).cast(pl.String)
+    except (pl.exceptions.PolarsError, OverflowError, ValueError):
+        return None
+    if parsed.height != len(kept):
+        return None
+    columns: list[pl.Series | pl.Expr] = []
+    for name in wanted:
+        if name in paths:
+            parts = paths[name]
+            nested: pl.Expr = pl.col(parts[0])
+            for part in parts[1:]:
+                nested = nested.struct.field(part)
+            literal = pl.col(name) if name in parsed.columns else pl.lit(None, pl.String)
+            columns.append(pl.coalesce(literal, nested).alias(name))
+        else:
+            columns.append(pl.col(name))
+    frame = parsed.select(*columns, numbers) if columns else numbers.to_frame()
+    if raw:
+        frame = frame.with_columns(texts)
+    return frame
+
+
+def _empty(wanted: list[str], *, raw: bool) -> pl.DataFrame:
+    schema: dict[str, Any] = dict.fromkeys(wanted, pl.String)
+    schema[LINE_FIELD] = pl.Int64
+    if raw:
+        schema[RAW_FIELD] = pl.String
+    return pl.DataFrame(schema=schema)
+
+
+# -- slow path: line by line, naming each bad line ------------------------------------------------
+def _float_text(value: float) -> str:
+    """A float as Polars' JSON reader writes it (`1.0` → `1`, `1e20` → its digits)."""
+    if math.isfinite(value) and value.is_integer():
+        if value == 0 and math.copysign(1.0, value) < 0:
+            return "-0"
+        return str(int(value))
+    return repr(value)
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _float_text(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _lookup(obj: dict[str, Any], name: str) -> Any:
+    if name in obj or "." not in name:
+        return obj.get(name)
+    node: Any = obj
+    for part in name.split("."):
+        if not isinstance(node, dict):
+            return None
+        node = node.get(part)
+    return node
+
+
+def values_text(line: bytes | str) -> str | None:
+    """Every scalar value of a JSON object line (nested objects and lists included, in order)
+    joined by `\\x1f`; None when the line is not a JSON object."""
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(obj, dict):
+        return None
+    out: list[str] = []
+    _scalars(obj, out)
+    return SEPARATOR.join(out)
+
+
+def _scalars(node: Any, out: list[str]) -> None:
+    if isinstance(node, dict):
+        for value in node.values():
+            _scalars(value, out)
+    elif isinstance(node, list):
+        for value in node:
+            _scalars(value, out)
+    else:
+        text = _text(node)
+        if text is not None:
+            out.append(text)
+
+
+def _slow(
+    source: str,
+    kept: list[tuple[int, bytes]],
+    wanted: list[str],
+    *,
+    values: bool,
+    raw: bool,
+) -> JsonlBatch:
     columns: dict[str, list[str | None]] = {name: [] for name in wanted}
     raws: list[str] = []
     numbers: list[int] = []
-    joined: list[str] = []
+    joined: list[str | None] = []
     bad: list[BadLine] = []
-    for number, raw in lines:
-        text = raw.rstrip(b"\r\n")
-        if not text.strip():
-            continue
+    for number, text in kept:
         try:
             obj = orjson.loads(text)
         except orjson.JSONDecodeError as exc:
@@ -119,17 +289,19 @@ def batch_from_lines(
             bad.append(BadLine(source, number, f"not a JSON object ({type(obj).__name__})"))
             continue
         for name, column in columns.items():
-            column.append(_text(obj.get(name)))
+            column.append(_text(_lookup(obj, name)))
         raws.append(text.decode("utf-8", errors="replace"))
         numbers.append(number)
         if values:
-            joined.append(
-                _SEPARATOR.join(t for t in (_text(v) for v in obj.values()) if t is not None)
-            )
-    data: dict[str, Any] = {**columns, RAW_FIELD: raws, LINE_FIELD: numbers}
+            found: list[str] = []
+            _scalars(obj, found)
+            joined.append(SEPARATOR.join(found))
+    data: dict[str, Any] = {**columns, LINE_FIELD: numbers}
     schema: dict[str, Any] = dict.fromkeys(wanted, pl.String)
-    schema[RAW_FIELD] = pl.String
     schema[LINE_FIELD] = pl.Int64
+    if raw:
+        data[RAW_FIELD] = raws
+        schema[RAW_FIELD] = pl.String
     if values:
         data[VALUES_FIELD] = joined
         schema[VALUES_FIELD] = pl.String

@@ -1,0 +1,188 @@
+"""Necessary literals ("atoms") of a rule, for the candidate pre-filter in `evaluate`.
+
+An atom is (column, text): the lower-cased value of `column` contains `text`. A rule's atom set
+is *necessary*: whenever the rule matches an event, at least one of its atoms holds on that
+event. `evaluate` finds, for every column, which atoms hold on which rows (one Aho-Corasick pass
+per column over all rules' texts) and runs a rule's full expression only on those rows. A rule
+without a necessary atom set (`None`: e.g. `not filter` alone, numeric comparisons, short values)
+runs on every row of its log source, as before.
+
+Derivation (a sound over-approximation, never a guess):
+
+* `field: value` (plain, cased, wildcards): the longest literal piece between wildcards, lower-
+  cased (a value containing the whole pattern contains each piece). Numbers and booleans: their
+  text. `|cidr`: each network prefix. `|re`: a literal run the regular expression cannot match
+  without (parsed with Python's `re` parser; alternations give one atom per branch; anything not
+  understood gives `None`). Keywords: the same on `VALUES_FIELD`.
+* `a and b`: the atom set of the most selective operand (longest shortest text).
+* `a or b`, value lists, expansions (`windash`, `base64offset`): the union, `None` if any is.
+* `not a`, `null`, `exists`, comparisons, field references: `None`.
+
+Texts shorter than `MIN_TEXT` characters are treated as `None` (they would match nearly every
+row and only cost time).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from re import _parser as sre  # type: ignore[attr-defined]
+
+from sigma.conditions import (
+    ConditionAND,
+    ConditionFieldEqualsValueExpression,
+    ConditionNOT,
+    ConditionOR,
+    ConditionValueExpression,
+)
+from sigma.types import (
+    SigmaBool,
+    SigmaCIDRExpression,
+    SigmaExpansion,
+    SigmaNumber,
+    SigmaRegularExpression,
+    SigmaString,
+    SigmaType,
+)
+
+__all__ = ["MIN_TEXT", "Atoms", "rule_atoms"]
+
+MIN_TEXT = 3
+Atoms = frozenset[tuple[str, str]] | None
+
+
+def rule_atoms(
+    conditions: Sequence[object], field: Callable[[str], str], values_field: str
+) -> Atoms:
+    """Atoms of a rule whose parsed conditions (OR-ed) are `conditions`; `field` maps a Sigma
+    field name to its column."""
+    return _union(_node(c, field, values_field) for c in conditions)
+
+
+def _union(sets: Iterable[Atoms]) -> Atoms:
+    out: set[tuple[str, str]] = set()
+    for s in sets:
+        if s is None:
+            return None
+        out |= s
+    return frozenset(out)
+
+
+def _best(sets: Iterable[Atoms]) -> Atoms:
+    known = [s for s in sets if s]
+    if not known:
+        return None
+    return max(known, key=lambda s: (min(len(t) for _, t in s), -len(s)))
+
+
+def _node(node: object, field: Callable[[str], str], values_field: str) -> Atoms:
+    if isinstance(node, ConditionAND):
+        return _best(_node(a, field, values_field) for a in node.args)
+    if isinstance(node, ConditionOR):
+        return _union(_node(a, field, values_field) for a in node.args)
+    if isinstance(node, ConditionNOT):
+        return None
+    if isinstance(node, ConditionFieldEqualsValueExpression):
+        texts = _value(node.value)
+        return None if texts is None else frozenset((field(node.field), t) for t in texts)
+    if isinstance(node, ConditionValueExpression):
+        texts = _value(node.value)
+        return None if texts is None else frozenset((values_field, t) for t in texts)
+    return None
+
+
+def _texts(texts: Iterable[str | None]) -> frozenset[str] | None:
+    out: set[str] = set()
+    for text in texts:
+        if text is None or len(text) < MIN_TEXT:
+            return None
+        out.add(text)
+    return frozenset(out)
+
+
+def _value(value: SigmaType) -> frozenset[str] | None:
+    if isinstance(value, SigmaExpansion):
+        found: set[str] = set()
+        for item in value.values:
+            texts = _value(item)
+            if texts is None:
+                return None
+            found |= texts
+        return frozenset(found)
+    if isinstance(value, SigmaString):
+        return _texts([_longest_piece(value)])
+    if isinstance(value, SigmaBool):
+        return _texts(["true" if value.boolean else "false"])
+    if isinstance(value, SigmaNumber):
+        return _texts([str(value.number)])
+    if isinstance(value, SigmaCIDRExpression):
+        return _texts(_longest_piece(SigmaString(p)) for p in value.expand(wildcard="*"))
+    if isinstance(value, SigmaRegularExpression):
+        flags = re.IGNORECASE if value.flags else 0
+        return _regex(str(value.regexp), flags)
+    return None
+
+
+def _longest_piece(value: SigmaString) -> str | None:
+    pieces: list[str] = []
+    current: list[str] = []
+    for part in value.s:
+        if isinstance(part, str):
+            current.append(part)
+        else:  # a wildcard or a placeholder ends the piece
+            pieces.append("".join(current))
+            current = []
+    pieces.append("".join(current))
+    best = max(pieces, key=len)
+    return best.lower() if best else None
+
+
+# -- regular expressions ------------------------------------------------------------------------
+def _regex(pattern: str, flags: int) -> frozenset[str] | None:
+    try:
+        parsed = sre.parse(pattern, flags)
+    except (re.error, RecursionError, OverflowError):
+        return None
+    return _sequence(list(parsed))
+
+
+def _sequence(items: list[tuple[object, object]]) -> frozenset[str] | None:
+    """Atoms of a sequence of regex items: the best of its required literal runs and of its
+    required sub-groups."""
+    if len(items) == 1 and items[0][0] is sre.BRANCH:
+        branches = items[0][1][1]  # type: ignore[index]
+        found: set[str] = set()
+        for branch in branches:
+            texts = _sequence(list(branch))
+            if texts is None:
+                return None
+            found |= texts
+        return frozenset(found)
+    candidates: list[frozenset[str]] = []
+    run: list[str] = []
+
+    def close() -> None:
+        text = "".join(run).lower()
+        if len(text) >= MIN_TEXT:
+            candidates.append(frozenset({text}))
+        run.clear()
+
+    for op, arg in items:
+        if op is sre.LITERAL:
+            run.append(chr(arg))  # type: ignore[arg-type]
+            continue
+        close()
+        if op is sre.SUBPATTERN:
+            inner = _sequence(list(arg[3]))  # type: ignore[index]
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and arg[0] >= 1:  # type: ignore[index]
+            inner = _sequence(list(arg[2]))  # type: ignore[index]
+        elif op is sre.AT:  # anchors consume nothing
+            continue
+        else:
+            inner = None
+        if inner:
+            candidates.append(inner)
+    close()
+    if not candidates:
+        return None
+    return max(candidates, key=lambda s: (min(len(t) for t in s), -len(s)))
