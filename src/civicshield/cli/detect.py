@@ -106,7 +106,7 @@ def detect(
     try:
         for path in paths:
             try:
-                for batch in read_jsonl(path, ruleset.fields, values=ruleset.needs_values):
+                for batch in read_jsonl(path, ruleset.fields, raw=ruleset.needs_values):
                     for bad in batch.bad_lines:
                         err.print(Text(f"warning: skipped {bad}", style="yellow"))
                     bad_lines += len(batch.bad_lines)

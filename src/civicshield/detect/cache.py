@@ -50,7 +50,7 @@ __all__ = [
     "save",
 ]
 
-CACHE_FORMAT = "2"  # bump when the file layout below changes
+CACHE_FORMAT = "3"  # bump when the file layout below changes
 _MAGIC = b"civicshield-compiled-rules\n"
 _DIGEST = 32
 
@@ -166,7 +166,7 @@ def _compiled_to_dict(compiled: CompiledRule) -> dict[str, Any]:
         "channels": list(compiled.route.channels),
         "event_ids": list(compiled.route.event_ids),
         "fields": sorted(compiled.fields),
-        "atoms": None if compiled.atoms is None else sorted(compiled.atoms),
+        "atoms": None if compiled.atoms is None else [sorted(clause) for clause in compiled.atoms],
     }
 
 
@@ -241,7 +241,9 @@ def _compiled_from_dict(raw: dict[str, Any]) -> CompiledRule:
         expr,
         route,
         frozenset(str(f) for f in raw["fields"]),
-        None if atoms is None else frozenset((str(c), str(t)) for c, t in atoms),
+        None
+        if atoms is None
+        else tuple(frozenset((str(c), str(t)) for c, t in clause) for clause in atoms),
     )
 
 

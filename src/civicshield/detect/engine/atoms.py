@@ -1,22 +1,23 @@
 """Necessary literals ("atoms") of a rule, for the candidate pre-filter in `evaluate`.
 
-An atom is (column, text): the lower-cased value of `column` contains `text`. A rule's atom set
-is *necessary*: whenever the rule matches an event, at least one of its atoms holds on that
-event. `evaluate` finds, for every column, which atoms hold on which rows (one Aho-Corasick pass
-per column over all rules' texts) and runs a rule's full expression only on those rows. A rule
-without a necessary atom set (`None`: e.g. `not filter` alone, numeric comparisons, short values)
-runs on every row of its log source, as before.
+An atom is (column, text): the lower-cased value of `column` contains `text`. A rule's atoms
+form clauses in conjunctive normal form: whenever the rule matches an event, every clause has
+at least one atom that holds on that event. `evaluate` finds, for every column, which atoms hold
+on which rows (one Aho-Corasick pass per column over all rules' texts) and runs a rule's full
+expression only on the rows where all its clauses hold. A rule without clauses (`None`: e.g.
+`not filter` alone, numeric comparisons, short values) runs on every row of its log source.
 
-Derivation (a sound over-approximation, never a guess):
+Clauses: `a and b` keeps the clauses of both; `a or b` gives one clause, the union of the most
+selective clause of each side. Within one clause, the atom set is derived as follows (a sound
+over-approximation, never a guess):
 
 * `field: value` (plain, cased, wildcards): the longest literal piece between wildcards, lower-
   cased (a value containing the whole pattern contains each piece). Numbers and booleans: their
   text. `|cidr`: each network prefix. `|re`: a literal run the regular expression cannot match
   without (parsed with Python's `re` parser; alternations give one atom per branch; anything not
   understood gives `None`). Keywords: the same on `VALUES_FIELD`.
-* `a and b`: the atom set of the most selective operand (longest shortest text).
-* `a or b`, value lists, expansions (`windash`, `base64offset`): the union, `None` if any is.
-* `not a`, `null`, `exists`, comparisons, field references: `None`.
+* value lists, expansions (`windash`, `base64offset`), `a or b`: the union, `None` if any is.
+* `not a`, `null`, `exists`, comparisons, field references: `None` (no clause).
 
 Texts shorter than `MIN_TEXT` characters are treated as `None` (they would match nearly every
 row and only cost time).
@@ -31,7 +32,6 @@ from re import _parser as sre  # type: ignore[attr-defined]
 from sigma.conditions import (
     ConditionAND,
     ConditionFieldEqualsValueExpression,
-    ConditionNOT,
     ConditionOR,
     ConditionValueExpression,
 )
@@ -45,43 +45,52 @@ from sigma.types import (
     SigmaType,
 )
 
-__all__ = ["MIN_TEXT", "Atoms", "rule_atoms"]
+__all__ = ["MIN_TEXT", "Atoms", "Clauses", "rule_atoms"]
 
 MIN_TEXT = 3
 Atoms = frozenset[tuple[str, str]] | None
+Clauses = tuple[frozenset[tuple[str, str]], ...] | None
 
 
 def rule_atoms(
     conditions: Sequence[object], field: Callable[[str], str], values_field: str
-) -> Atoms:
-    """Atoms of a rule whose parsed conditions (OR-ed) are `conditions`; `field` maps a Sigma
+) -> Clauses:
+    """Clauses of a rule whose parsed conditions (OR-ed) are `conditions`; `field` maps a Sigma
     field name to its column."""
-    return _union(_node(c, field, values_field) for c in conditions)
+    if len(conditions) == 1:
+        return _clauses(conditions[0], field, values_field)
+    return _or([_clauses(c, field, values_field) for c in conditions])
 
 
-def _union(sets: Iterable[Atoms]) -> Atoms:
-    out: set[tuple[str, str]] = set()
-    for s in sets:
-        if s is None:
+def _key(atoms: frozenset[tuple[str, str]]) -> tuple[int, int]:
+    return (min(len(t) for _, t in atoms), -len(atoms))
+
+
+def _or(options: Sequence[Clauses]) -> Clauses:
+    found: set[tuple[str, str]] = set()
+    for clauses in options:
+        if not clauses:
             return None
-        out |= s
-    return frozenset(out)
+        best: frozenset[tuple[str, str]] = max(clauses, key=_key)
+        found.update(best)
+    return (frozenset(found),)
 
 
-def _best(sets: Iterable[Atoms]) -> Atoms:
-    known = [s for s in sets if s]
-    if not known:
-        return None
-    return max(known, key=lambda s: (min(len(t) for _, t in s), -len(s)))
+def _clauses(node: object, field: Callable[[str], str], values_field: str) -> Clauses:
+    if isinstance(node, ConditionAND):
+        kept: dict[frozenset[tuple[str, str]], None] = {}
+        for arg in node.args:
+            for clause in _clauses(arg, field, values_field) or ():
+                kept[clause] = None
+        return tuple(kept) or None
+    if isinstance(node, ConditionOR):
+        return _or([_clauses(a, field, values_field) for a in node.args])
+    atoms = _node(node, field, values_field)
+    return None if atoms is None else (atoms,)
 
 
 def _node(node: object, field: Callable[[str], str], values_field: str) -> Atoms:
-    if isinstance(node, ConditionAND):
-        return _best(_node(a, field, values_field) for a in node.args)
-    if isinstance(node, ConditionOR):
-        return _union(_node(a, field, values_field) for a in node.args)
-    if isinstance(node, ConditionNOT):
-        return None
+    """Atoms of a leaf (`field: value` or a keyword); None for anything else (`not`, …)."""
     if isinstance(node, ConditionFieldEqualsValueExpression):
         texts = _value(node.value)
         return None if texts is None else frozenset((field(node.field), t) for t in texts)

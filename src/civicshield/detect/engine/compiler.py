@@ -51,7 +51,7 @@ from sigma.types import (
     SpecialChars,
 )
 
-from civicshield.detect.engine.atoms import Atoms, rule_atoms
+from civicshield.detect.engine.atoms import Clauses, rule_atoms
 from civicshield.detect.engine.logsources import NoRoute, Route, route_windows
 from civicshield.detect.sigma.model import RuleInfo
 
@@ -110,9 +110,9 @@ class CompiledRule:
     expr: pl.Expr
     route: Route
     fields: frozenset[str]  # columns the expression reads (route fields included)
-    # necessary (column, lower-cased text) pairs for the candidate pre-filter; None: every row
-    # of the route is a candidate (`civicshield.detect.engine.atoms`)
-    atoms: Atoms = None
+    # necessary (column, lower-cased text) clauses for the candidate pre-filter; None: every
+    # row of the route is a candidate (`civicshield.detect.engine.atoms`)
+    atoms: Clauses = None
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,8 @@ from typing import IO, Any
 
 import orjson
 import polars as pl
+
+from civicshield.detect.engine.values import scalar_text, values_text
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -37,14 +38,12 @@ __all__ = [
     "JsonlBatch",
     "batch_from_lines",
     "read_jsonl",
-    "values_text",
 ]
 
 DEFAULT_BATCH_SIZE = 100_000
 RAW_FIELD = "_raw"
 LINE_FIELD = "_line"
 VALUES_FIELD = "_values"
-SEPARATOR = "\x1f"
 _CHUNK = 1 << 22
 
 
@@ -203,29 +202,10 @@ def _empty(wanted: list[str], *, raw: bool) -> pl.DataFrame:
 
 
 # -- slow path: line by line, naming each bad line ------------------------------------------------
-def _float_text(value: float) -> str:
-    """A float as Polars' JSON reader writes it (`1.0` → `1`, `1e20` → its digits)."""
-    if math.isfinite(value) and value.is_integer():
-        if value == 0 and math.copysign(1.0, value) < 0:
-            return "-0"
-        return str(int(value))
-    return repr(value)
-
-
 def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return _float_text(value)
-    return json.dumps(value, ensure_ascii=False)
+    if value is None or isinstance(value, str | int | float | bool):
+        return scalar_text(value)
+    return json.dumps(value, ensure_ascii=False)  # as Polars writes a nested value
 
 
 def _lookup(obj: dict[str, Any], name: str) -> Any:
@@ -237,33 +217,6 @@ def _lookup(obj: dict[str, Any], name: str) -> Any:
             return None
         node = node.get(part)
     return node
-
-
-def values_text(line: bytes | str) -> str | None:
-    """Every scalar value of a JSON object line (nested objects and lists included, in order)
-    joined by `\\x1f`; None when the line is not a JSON object."""
-    try:
-        obj = orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return None
-    if not isinstance(obj, dict):
-        return None
-    out: list[str] = []
-    _scalars(obj, out)
-    return SEPARATOR.join(out)
-
-
-def _scalars(node: Any, out: list[str]) -> None:
-    if isinstance(node, dict):
-        for value in node.values():
-            _scalars(value, out)
-    elif isinstance(node, list):
-        for value in node:
-            _scalars(value, out)
-    else:
-        text = _text(node)
-        if text is not None:
-            out.append(text)
 
 
 def _slow(
@@ -293,9 +246,7 @@ def _slow(
         raws.append(text.decode("utf-8", errors="replace"))
         numbers.append(number)
         if values:
-            found: list[str] = []
-            _scalars(obj, found)
-            joined.append(SEPARATOR.join(found))
+            joined.append(values_text(text))
     data: dict[str, Any] = {**columns, LINE_FIELD: numbers}
     schema: dict[str, Any] = dict.fromkeys(wanted, pl.String)
     schema[LINE_FIELD] = pl.Int64

@@ -1,0 +1,78 @@
+"""Keyword (field-less) search support: every scalar value of a JSON event, and JSON text
+helpers for searching the raw line instead of parsing it.
+
+`evaluate` pre-filters keyword rules on the lower-cased raw line with each keyword's JSON
+escaping (`json_escape`): a value containing a keyword is written in the line with the same
+escapes, so the escaped keyword occurs in the line. That holds for the minimal escaping every
+common writer uses (only `"`, `\\` and control characters escaped); a line with optional escapes
+(`\\uXXXX`, `\\/`) is first rewritten minimally (`canonical_json`). The exact test then runs on
+`values_text` of the candidate rows only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+__all__ = ["SEPARATOR", "canonical_json", "json_escape", "scalar_text", "values_text"]
+
+SEPARATOR = "\x1f"
+
+
+def scalar_text(value: Any) -> str | None:
+    """A JSON scalar as text: strings as they are, numbers as Polars' JSON reader writes them
+    (`1.0` → `1`), booleans `true`/`false`; None for null."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e300:
+            return "-0" if value == 0 and str(value).startswith("-") else str(int(value))
+        return repr(value)
+    return str(value)
+
+
+def values_text(line: bytes | str) -> str | None:
+    """Every scalar value of a JSON object line (nested objects and lists included, in order)
+    joined by `SEPARATOR`; None when the line is not a JSON object."""
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(obj, dict):
+        return None
+    out: list[str] = []
+    _scalars(obj, out)
+    return SEPARATOR.join(out)
+
+
+def _scalars(node: Any, out: list[str]) -> None:
+    if isinstance(node, dict):
+        for value in node.values():
+            _scalars(value, out)
+    elif isinstance(node, list):
+        for value in node:
+            _scalars(value, out)
+    else:
+        text = scalar_text(node)
+        if text is not None:
+            out.append(text)
+
+
+def json_escape(text: str) -> str:
+    """`text` as it appears inside a JSON string written with minimal escaping."""
+    return orjson.dumps(text).decode()[1:-1]
+
+
+def canonical_json(line: str) -> str:
+    """The line rewritten with minimal escaping (unchanged when it is not valid JSON)."""
+    try:
+        return orjson.dumps(orjson.loads(line)).decode()
+    except orjson.JSONDecodeError:
+        return line
