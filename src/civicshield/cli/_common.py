@@ -9,6 +9,7 @@ keep Typer's exit code 2. `--verbose` adds the traceback of unexpected errors.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -42,6 +43,7 @@ __all__ = [
     "emit_json",
     "fail",
     "fmt_time",
+    "lazy_module",
     "model",
     "parse_choice",
     "print_table",
@@ -286,3 +288,18 @@ class CliGroup(TyperGroup):
                 err.print(Text("".join(traceback.format_exception(exc)).rstrip(), style="dim"))
             hint = "" if verbose else " (run with --verbose for the traceback)"
             fail(f"unexpected {type(exc).__name__}: {_first_line(exc)}{hint}")
+
+
+class _LazyModule:
+    """A module imported on first attribute access: the CLI starts without the database layer
+    (SQLAlchemy) unless a command needs it (`civicshield detect` must start fast)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(importlib.import_module(self._name), attribute)
+
+
+def lazy_module(name: str) -> Any:
+    return _LazyModule(name)

@@ -150,7 +150,11 @@ def _compiled_rules(
     roots = [r.resolve() for r in rule_roots(settings, rules)]
     files = [f for root in roots for f in iter_rule_files(root)]
     key = cache.ruleset_key(
-        files, engine_version=ENGINE_VERSION, mapping_version=MAPPING_VERSION, roots=roots
+        files,
+        engine_version=ENGINE_VERSION,
+        mapping_version=MAPPING_VERSION,
+        roots=roots,
+        index=cache.index_path(settings.data_dir) if use_cache else None,
     )
     path = cache.cache_path(settings.data_dir, key)
     entry = cache.load_entry(path) if use_cache else None

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from civicshield import accounts
-from civicshield.accounts import UserCreate, UserRead
 from civicshield.cli._common import (
     JsonOption,
     cli_actor,
     console,
     emit_json,
     fail,
+    lazy_module,
     model,
     parse_choice,
     print_table,
@@ -21,6 +20,11 @@ from civicshield.cli._common import (
     success,
 )
 from civicshield.core import Role, Sector
+
+if TYPE_CHECKING:
+    from civicshield.accounts import UserRead
+
+accounts = lazy_module("civicshield.accounts")
 
 __all__ = ["users_app"]
 
@@ -104,7 +108,7 @@ def add(
         "timezone": timezone or rt.settings.default_timezone,
     }
     # Report bad fields before asking for a password.
-    model(UserCreate, password="-", **fields)  # noqa: S106 - a placeholder, never stored
+    model(accounts.UserCreate, password="-", **fields)  # noqa: S106 - a placeholder, never stored
     if generate:
         password = accounts.generate_password()
     elif password is None:
@@ -112,7 +116,7 @@ def add(
     with rt.session() as session:
         user = accounts.create_user(
             session,
-            model(UserCreate, password=password, **fields),
+            model(accounts.UserCreate, password=password, **fields),
             actor=cli_actor(),
             clock=rt.clock,
             config=rt.accounts,

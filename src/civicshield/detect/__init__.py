@@ -1,16 +1,22 @@
-"""Detection: Sigma rules parsed by pySigma (`civicshield.detect.sigma`); the Polars engine,
-readers and alert service come later (see `../shared/GUIDE.md` §2). No database here yet."""
+"""Detection: Sigma rules parsed by pySigma (`civicshield.detect.sigma`), the Polars engine
+(`civicshield.detect.engine`) and readers (`civicshield.detect.readers`). No database here."""
 
-from civicshield.detect.sigma import (
-    LoadReport,
-    RuleInfo,
-    RuleProblem,
-    RuleSelection,
-    load_rules,
-    rule_roots,
-    select,
-    sigmahq_rules_dir,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from civicshield.detect.sigma import (
+        LoadReport,
+        RuleInfo,
+        RuleProblem,
+        RuleSelection,
+        load_rules,
+        rule_roots,
+        select,
+        sigmahq_rules_dir,
+    )
 
 __all__ = [
     "LoadReport",
@@ -22,3 +28,24 @@ __all__ = [
     "select",
     "sigmahq_rules_dir",
 ]
+
+# Exports are imported on first use: a warm `civicshield detect` must not import pySigma.
+_WHERE = {
+    "LoadReport": "civicshield.detect.sigma",
+    "RuleInfo": "civicshield.detect.sigma",
+    "RuleProblem": "civicshield.detect.sigma",
+    "RuleSelection": "civicshield.detect.sigma",
+    "load_rules": "civicshield.detect.sigma",
+    "rule_roots": "civicshield.detect.sigma",
+    "select": "civicshield.detect.sigma",
+    "sigmahq_rules_dir": "civicshield.detect.sigma",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -21,6 +21,7 @@ is not cached at all (`CacheError`): a cache is either exact or absent.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
 import os
@@ -35,8 +36,7 @@ import orjson
 import polars as pl
 
 from civicshield.core import Severity
-from civicshield.detect.engine.compiler import CompiledRule, CompiledRuleSet, Unsupported
-from civicshield.detect.engine.logsources import Route
+from civicshield.detect.engine.model import CompiledRule, CompiledRuleSet, Route, Unsupported
 from civicshield.detect.sigma.model import RuleInfo, RuleProblem
 
 __all__ = [
@@ -44,13 +44,14 @@ __all__ = [
     "CacheEntry",
     "CacheError",
     "cache_path",
+    "index_path",
     "load",
     "load_entry",
     "ruleset_key",
     "save",
 ]
 
-CACHE_FORMAT = "3"  # bump when the file layout below changes
+CACHE_FORMAT = "4"  # bump when the file layout below changes
 _MAGIC = b"civicshield-compiled-rules\n"
 _DIGEST = 32
 
@@ -78,10 +79,19 @@ def ruleset_key(
     engine_version: str,
     mapping_version: str,
     roots: Sequence[Path] = (),
+    index: Path | None = None,
 ) -> str:
     """SHA-256 (hex) of the versions, the `roots` and every rule file (path, bytes). A file's path
     is taken relative to the first of `roots` holding it (prefixed with that root's position),
     else as given; files are hashed in sorted path order. Reads bytes only, parses nothing."""
+    if index is not None:
+        return _indexed_key(
+            rule_files,
+            engine_version=engine_version,
+            mapping_version=mapping_version,
+            roots=roots,
+            index=index,
+        )
     digest = hashlib.sha256()
 
     def put(*parts: str | bytes) -> None:
@@ -113,6 +123,58 @@ def ruleset_key(
     return digest.hexdigest()
 
 
+def _indexed_key(
+    rule_files: list[Path],
+    *,
+    engine_version: str,
+    mapping_version: str,
+    roots: Sequence[Path],
+    index: Path,
+) -> str:
+    """`ruleset_key` without reading the files when none changed since the last call: the key is
+    remembered in `index` (JSON) under a digest of every file's path, size, inode and mtime in
+    nanoseconds (as git's index does). Any change to those reads and hashes the files again."""
+    digest = hashlib.sha256()
+    versions = (CACHE_FORMAT, engine_version, mapping_version, pl.__version__, _version("pySigma"))
+    for part in versions:
+        digest.update(part.encode() + b"\0")
+    for root in roots:
+        digest.update(root.resolve().as_posix().encode() + b"\0")
+    for path in sorted(rule_files):
+        stat = path.stat()
+        digest.update(f"{path}\0{stat.st_size}\0{stat.st_ino}\0{stat.st_mtime_ns}\0".encode())
+    signature = digest.hexdigest()
+    try:
+        known = orjson.loads(index.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        known = {}
+    if not isinstance(known, dict):
+        known = {}
+    key = known.get(signature)
+    if isinstance(key, str):
+        return key
+    key = ruleset_key(
+        rule_files, engine_version=engine_version, mapping_version=mapping_version, roots=roots
+    )
+    known = dict(list(known.items())[-31:])  # a few rule sets per data folder
+    known[signature] = key
+    with contextlib.suppress(OSError):  # the index only saves time
+        _write_atomically(index, orjson.dumps(known))
+    return key
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
 def _relative(path: Path, roots: Sequence[Path]) -> str:
     for index, root in enumerate(roots):
         base = root.parent if root.is_file() else root
@@ -124,6 +186,11 @@ def _relative(path: Path, roots: Sequence[Path]) -> str:
 def cache_path(data_dir: Path, key: str) -> Path:
     """`<data_dir>/cache/compiled/<key>.bin`."""
     return data_dir / "cache" / "compiled" / f"{key}.bin"
+
+
+def index_path(data_dir: Path) -> Path:
+    """`<data_dir>/cache/compiled/index.json`: rule files' stat signature → key."""
+    return data_dir / "cache" / "compiled" / "index.json"
 
 
 # -- save ---------------------------------------------------------------------------------------
@@ -140,16 +207,7 @@ def save(ruleset: CompiledRuleSet, path: Path, *, problems: Sequence[RuleProblem
             "problems": [p.to_dict() for p in problems],
         }
     )
-    data = _MAGIC + hashlib.sha256(payload).digest() + payload
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    _write_atomically(path, _MAGIC + hashlib.sha256(payload).digest() + payload)
 
 
 def _compiled_to_dict(compiled: CompiledRule) -> dict[str, Any]:
@@ -165,6 +223,9 @@ def _compiled_to_dict(compiled: CompiledRule) -> dict[str, Any]:
         "expr": base64.b64encode(blob).decode("ascii"),
         "channels": list(compiled.route.channels),
         "event_ids": list(compiled.route.event_ids),
+        "channel_field": compiled.route.channel_field,
+        "event_id_field": compiled.route.event_id_field,
+        "extra": [[name, list(values)] for name, values in compiled.route.extra],
         "fields": sorted(compiled.fields),
         "atoms": None if compiled.atoms is None else [sorted(clause) for clause in compiled.atoms],
     }
@@ -230,20 +291,24 @@ def load_entry(path: Path) -> CacheEntry | None:
 
 
 def _compiled_from_dict(raw: dict[str, Any]) -> CompiledRule:
-    expr = pl.Expr.deserialize(io.BytesIO(base64.b64decode(raw["expr"])), format="binary")
+    blob = base64.b64decode(raw["expr"])  # deserialised on first use (`CompiledRule.expr`)
     route = Route(
         channels=tuple(str(c) for c in raw["channels"]),
         event_ids=tuple(str(i) for i in raw["event_ids"]),
+        channel_field=str(raw["channel_field"]),
+        event_id_field=str(raw["event_id_field"]),
+        extra=tuple((str(n), tuple(str(v) for v in vs)) for n, vs in raw["extra"]),
     )
     atoms = raw["atoms"]
     return CompiledRule(
         _info_from_dict(raw["rule"]),
-        expr,
+        None,
         route,
         frozenset(str(f) for f in raw["fields"]),
         None
         if atoms is None
         else tuple(frozenset((str(c), str(t)) for c, t in clause) for clause in atoms),
+        blob=blob,
     )
 
 

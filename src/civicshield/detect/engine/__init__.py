@@ -5,26 +5,48 @@ and evaluated over batches of events. No I/O here; readers live in `civicshield.
     matches = evaluate(ruleset, frame)                     # rule_id, …, event_index
 """
 
-from civicshield.detect.engine.compiler import (
-    ENGINE_VERSION,
-    VALUES_FIELD,
-    CompiledRule,
-    CompiledRuleSet,
-    LogsourceMapping,
-    Unsupported,
-    WindowsNativeMapping,
-    compile_rule,
-    compile_rules,
-    lower_name,
-)
-from civicshield.detect.engine.evaluate import MATCH_SCHEMA, evaluate
-from civicshield.detect.engine.logsources import MAPPING_VERSION, NoRoute, Route, route_windows
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from civicshield.detect.engine.compiler import (
+        ENGINE_VERSION,
+        LogsourceMapping,
+        WindowsNativeMapping,
+        compile_rule,
+        compile_rules,
+    )
+    from civicshield.detect.engine.correlation import (
+        CompiledCorrelation,
+        compile_correlations,
+        correlate,
+    )
+    from civicshield.detect.engine.evaluate import (
+        MATCH_SCHEMA,
+        evaluate,
+    )
+    from civicshield.detect.engine.logsources import (
+        MAPPING_VERSION,
+        route_windows,
+    )
+    from civicshield.detect.engine.model import (
+        VALUES_FIELD,
+        CompiledRule,
+        CompiledRuleSet,
+        NoRoute,
+        Route,
+        Unsupported,
+        lower_name,
+    )
 
 __all__ = [
     "ENGINE_VERSION",
     "MAPPING_VERSION",
     "MATCH_SCHEMA",
     "VALUES_FIELD",
+    "CompiledCorrelation",
     "CompiledRule",
     "CompiledRuleSet",
     "LogsourceMapping",
@@ -32,9 +54,43 @@ __all__ = [
     "Route",
     "Unsupported",
     "WindowsNativeMapping",
+    "compile_correlations",
     "compile_rule",
     "compile_rules",
+    "correlate",
     "evaluate",
     "lower_name",
     "route_windows",
 ]
+
+# Exports are imported on first use: a warm `civicshield detect` must not import pySigma.
+_WHERE = {
+    "ENGINE_VERSION": "civicshield.detect.engine.model",
+    "LogsourceMapping": "civicshield.detect.engine.compiler",
+    "WindowsNativeMapping": "civicshield.detect.engine.compiler",
+    "compile_rule": "civicshield.detect.engine.compiler",
+    "compile_rules": "civicshield.detect.engine.compiler",
+    "CompiledRule": "civicshield.detect.engine.model",
+    "CompiledRuleSet": "civicshield.detect.engine.model",
+    "NoRoute": "civicshield.detect.engine.model",
+    "Route": "civicshield.detect.engine.model",
+    "Unsupported": "civicshield.detect.engine.model",
+    "VALUES_FIELD": "civicshield.detect.engine.model",
+    "lower_name": "civicshield.detect.engine.model",
+    "MATCH_SCHEMA": "civicshield.detect.engine.evaluate",
+    "evaluate": "civicshield.detect.engine.evaluate",
+    "MAPPING_VERSION": "civicshield.detect.engine.model",
+    "route_windows": "civicshield.detect.engine.logsources",
+    "CompiledCorrelation": "civicshield.detect.engine.correlation",
+    "compile_correlations": "civicshield.detect.engine.correlation",
+    "correlate": "civicshield.detect.engine.correlation",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

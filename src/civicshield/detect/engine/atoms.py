@@ -45,11 +45,12 @@ from sigma.types import (
     SigmaType,
 )
 
+from civicshield.detect.engine.model import Clauses
+
 __all__ = ["MIN_TEXT", "Atoms", "Clauses", "rule_atoms"]
 
 MIN_TEXT = 3
 Atoms = frozenset[tuple[str, str]] | None
-Clauses = tuple[frozenset[tuple[str, str]], ...] | None
 
 
 def rule_atoms(

@@ -18,7 +18,6 @@ only on the rows where one of them occurs.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Protocol
 
 import polars as pl
@@ -51,8 +50,18 @@ from sigma.types import (
     SpecialChars,
 )
 
-from civicshield.detect.engine.atoms import Clauses, rule_atoms
-from civicshield.detect.engine.logsources import NoRoute, Route, route_windows
+from civicshield.detect.engine.atoms import rule_atoms
+from civicshield.detect.engine.logsources import route_windows
+from civicshield.detect.engine.model import (
+    ENGINE_VERSION,
+    VALUES_FIELD,
+    CompiledRule,
+    CompiledRuleSet,
+    NoRoute,
+    Route,
+    Unsupported,
+    lower_name,
+)
 from civicshield.detect.sigma.model import RuleInfo
 
 __all__ = [
@@ -68,22 +77,9 @@ __all__ = [
     "lower_name",
 ]
 
-# Part of the compiled rule cache key (`civicshield.detect.cache`). Bump it whenever a change
-# here or in `evaluate` would make an expression compiled by the previous code wrong or stale:
-# a new or changed translation of a value / modifier / condition, a renamed column convention
-# (`lower_name`, `VALUES_FIELD`), new `CompiledRule` / `RuleInfo` fields the evaluator reads.
-# Pure refactors that produce identical expressions need no bump.
-ENGINE_VERSION = "2"
 
-VALUES_FIELD = "_values"  # all scalar values of an event, joined by SEPARATOR (keyword rules)
 SEPARATOR = "\x1f"
-_LOWER_PREFIX = "\x00lc:"
 _RX_SPECIAL = frozenset("\\.+*?()|[]{}^$#&-~")
-
-
-def lower_name(field_name: str) -> str:
-    """Name of the lower-cased copy of a field's column."""
-    return _LOWER_PREFIX + field_name
 
 
 class LogsourceMapping(Protocol):
@@ -102,41 +98,6 @@ class WindowsNativeMapping:
 
     def field(self, name: str) -> str:
         return name
-
-
-@dataclass(frozen=True)
-class CompiledRule:
-    rule: RuleInfo
-    expr: pl.Expr
-    route: Route
-    fields: frozenset[str]  # columns the expression reads (route fields included)
-    # necessary (column, lower-cased text) clauses for the candidate pre-filter; None: every
-    # row of the route is a candidate (`civicshield.detect.engine.atoms`)
-    atoms: Clauses = None
-
-
-@dataclass(frozen=True)
-class Unsupported:
-    rule: RuleInfo
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.rule.path}: {self.reason}"
-
-
-@dataclass
-class CompiledRuleSet:
-    rules: list[CompiledRule] = field(default_factory=list)
-    unsupported: list[Unsupported] = field(default_factory=list)
-
-    @property
-    def fields(self) -> frozenset[str]:
-        """Every event field some rule reads (`VALUES_FIELD` when keyword rules exist)."""
-        return frozenset().union(*(r.fields for r in self.rules))
-
-    @property
-    def needs_values(self) -> bool:
-        return VALUES_FIELD in self.fields
 
 
 class _Unsupported(Exception):

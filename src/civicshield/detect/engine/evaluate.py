@@ -23,13 +23,13 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from civicshield.detect.engine.compiler import (
+from civicshield.detect.engine.model import (
     VALUES_FIELD,
     CompiledRule,
     CompiledRuleSet,
+    Route,
     lower_name,
 )
-from civicshield.detect.engine.logsources import Route
 from civicshield.detect.engine.values import canonical_json, json_escape, values_text
 
 __all__ = ["MATCH_SCHEMA", "evaluate"]
@@ -145,7 +145,7 @@ def _candidates(plan: _Plan, base: pl.DataFrame) -> dict[int, pl.Series]:
         if column == VALUES_FIELD and column not in base.columns and RAW_FIELD in base.columns:
             columns.append(None)
             queries.append(_raw_hits(base, texts, table))
-        elif column in base.columns:
+        elif column in base.columns and base.get_column(column).null_count() < base.height:
             columns.append(column)
             queries.append(_value_hits(lazy, column, texts, table))
     if not queries:

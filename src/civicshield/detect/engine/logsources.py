@@ -17,10 +17,16 @@ reported Unsupported with the reason, never run against the wrong events.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-import polars as pl
 from sigma.pipelines.common import windows_logsource_mapping
+
+from civicshield.detect.engine.model import (
+    CHANNEL_FIELD,
+    EVENT_ID_FIELD,
+    MAPPING_VERSION,
+    NoRoute,
+    Route,
+)
 
 __all__ = [
     "CHANNEL_FIELD",
@@ -34,14 +40,6 @@ __all__ = [
     "route_windows",
 ]
 
-# Part of the compiled rule cache key (`civicshield.detect.cache`). Bump it whenever a routing
-# table (`SYSMON_CATEGORIES`, `POWERSHELL_CATEGORIES`, the service channels), `route_windows` or
-# a `LogsourceMapping`'s field mapping changes, so cached routes/field names are rebuilt. (The
-# pySigma version is also part of the key, which covers `windows_logsource_mapping` updates.)
-MAPPING_VERSION = "1"
-
-CHANNEL_FIELD = "Channel"
-EVENT_ID_FIELD = "EventID"
 
 # pySigma-pipeline-sysmon `sysmon_generic_logsource_eventid_mapping`.
 SYSMON_CATEGORIES: dict[str, tuple[int, ...]] = {
@@ -89,49 +87,6 @@ def _channels(value: str | Sequence[str]) -> tuple[str, ...]:
 WINDOWS_SERVICE_CHANNELS: dict[str, tuple[str, ...]] = {
     service: _channels(channels) for service, channels in windows_logsource_mapping.items()
 }
-
-
-@dataclass(frozen=True)
-class Route:
-    """Which events a rule sees: `Channel` in `channels` (case-insensitive) and `EventID` in
-    `event_ids`; an empty tuple means no restriction on that field."""
-
-    channels: tuple[str, ...] = ()
-    event_ids: tuple[str, ...] = ()
-
-    @property
-    def fields(self) -> frozenset[str]:
-        found = set()
-        if self.channels:
-            found.add(CHANNEL_FIELD)
-        if self.event_ids:
-            found.add(EVENT_ID_FIELD)
-        return frozenset(found)
-
-    def expr(self, lower: dict[str, str]) -> pl.Expr:
-        """The predicate; `lower` names the lower-cased column of each field."""
-        parts: list[pl.Expr] = []
-        if self.channels:
-            wanted = sorted({c.lower() for c in self.channels})
-            parts.append(pl.col(lower[CHANNEL_FIELD]).is_in(wanted).fill_null(False))
-        if self.event_ids:
-            parts.append(pl.col(EVENT_ID_FIELD).is_in(list(self.event_ids)).fill_null(False))
-        if not parts:
-            return pl.lit(True)
-        result = parts[0]
-        for part in parts[1:]:
-            result = result & part
-        return result
-
-    def describe(self) -> str:
-        channel = "|".join(self.channels) or "*"
-        ids = "|".join(self.event_ids) or "*"
-        return f"Channel={channel} EventID={ids}"
-
-
-@dataclass(frozen=True)
-class NoRoute:
-    reason: str
 
 
 def route_windows(

@@ -14,7 +14,6 @@ unknown modifiers and condition errors the line is located in the file text (bes
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
@@ -25,6 +24,7 @@ from sigma.filters import SigmaFilter
 from sigma.rule import SigmaRule, SigmaRuleBase
 
 from civicshield.core import RuleError, Severity
+from civicshield.detect.sigma.files import RULE_SUFFIXES, iter_rule_files
 from civicshield.detect.sigma.model import (
     LoadReport,
     RuleInfo,
@@ -36,19 +36,7 @@ from civicshield.detect.sigma.model import (
 
 __all__ = ["RULE_SUFFIXES", "iter_rule_files", "load_rules"]
 
-RULE_SUFFIXES = (".yml", ".yaml")
 _UNKNOWN_MODIFIER = re.compile(r"Unknown modifier '([^']+)'")
-
-
-def iter_rule_files(root: Path) -> Iterator[Path]:
-    """`*.yml` / `*.yaml` files under `root` (or `root` itself), sorted, hidden folders skipped."""
-    if root.is_file():
-        yield root
-        return
-    found = (p for p in root.rglob("*") if p.suffix.lower() in RULE_SUFFIXES and p.is_file())
-    for path in sorted(found):
-        if not any(part.startswith(".") for part in path.relative_to(root).parts):
-            yield path
 
 
 def load_rules(paths: list[Path]) -> LoadReport:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
-
-from sigma.rule import SigmaRuleBase
+from typing import TYPE_CHECKING, Any, Literal
 
 from civicshield.core import Severity
+
+if TYPE_CHECKING:
+    from sigma.rule import SigmaRuleBase
 
 __all__ = [
     "ATTACK_TACTICS",
