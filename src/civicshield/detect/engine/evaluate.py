@@ -18,6 +18,7 @@ the same as running every expression on every row (tested), only faster.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -51,6 +52,11 @@ _COUNT = "\x00count"
 _KEY = "\x00key"
 _N = "\x00rows"
 _CALL_COST = 2_000
+# Per-rule queries are tiny; the optimiser's passes cost more than they save on them.
+_PLAIN = pl.QueryOptFlags.none()
+# Characters JSON writers may write as `\uXXXX` (or `\/`) although they need not: non-ASCII
+# (ensure_ascii), controls, `/`, and the HTML-safe set `< > & '` (Go's encoding/json).
+_OPTIONALLY_ESCAPED = re.compile(r"[^\x20-\x7e]|[/<>&']")
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,8 @@ class _Plan:
     columns: tuple[tuple[str, tuple[str, ...], pl.DataFrame], ...]  # text → (rule, clause)
     clauses: pl.DataFrame  # rule → number of clauses
     always: tuple[int, ...]  # rules without atoms
+    # keyword atoms by the log source of their rules, for searching raw lines route by route
+    keywords: tuple[tuple[Route, tuple[str, ...], pl.DataFrame], ...] = ()
 
 
 _PLANS: dict[int, tuple[CompiledRuleSet, _Plan]] = {}
@@ -70,6 +78,7 @@ def _plan(ruleset: CompiledRuleSet) -> _Plan:
     if cached is not None and cached[0] is ruleset:
         return cached[1]
     by_column: dict[str, dict[str, set[tuple[int, int]]]] = defaultdict(lambda: defaultdict(set))
+    by_route: dict[Route, dict[str, set[tuple[int, int]]]] = defaultdict(lambda: defaultdict(set))
     always: list[int] = []
     counts: dict[int, int] = {}
     for position, compiled in enumerate(ruleset.rules):
@@ -80,28 +89,40 @@ def _plan(ruleset: CompiledRuleSet) -> _Plan:
         for number, clause in enumerate(compiled.atoms):
             for column, text in clause:
                 by_column[column][text].add((position, number))
-    columns = []
-    for column, texts in sorted(by_column.items()):
-        rows = [(text, r, c) for text, targets in texts.items() for r, c in sorted(targets)]
-        table = pl.DataFrame(
-            rows, schema={_TEXT: pl.String, _RULE: pl.UInt32, _CLAUSE: pl.UInt32}, orient="row"
-        )
-        columns.append((column, tuple(sorted(texts)), table))
+                if column == VALUES_FIELD:
+                    by_route[compiled.route][text].add((position, number))
+    columns = [
+        (column, tuple(sorted(texts)), _atom_table(texts))
+        for column, texts in sorted(by_column.items())
+    ]
+    keywords = tuple(
+        (route, tuple(sorted(texts)), _atom_table(texts)) for route, texts in by_route.items()
+    )
     clauses = pl.DataFrame(
         {_RULE: list(counts), _COUNT: list(counts.values())},
         schema={_RULE: pl.UInt32, _COUNT: pl.UInt32},
     )
-    plan = _Plan(tuple(columns), clauses, tuple(always))
+    plan = _Plan(tuple(columns), clauses, tuple(always), keywords)
     if len(_PLANS) > 16:  # a process holds few rule sets; keep the memo small
         _PLANS.clear()
     _PLANS[id(ruleset)] = (ruleset, plan)
     return plan
 
 
-def evaluate(ruleset: CompiledRuleSet, frame: pl.DataFrame) -> pl.DataFrame:
+def _atom_table(texts: dict[str, set[tuple[int, int]]]) -> pl.DataFrame:
+    rows = [(text, r, c) for text, targets in texts.items() for r, c in sorted(targets)]
+    return pl.DataFrame(
+        rows, schema={_TEXT: pl.String, _RULE: pl.UInt32, _CLAUSE: pl.UInt32}, orient="row"
+    )
+
+
+def evaluate(
+    ruleset: CompiledRuleSet, frame: pl.DataFrame, *, prefilter: bool = True
+) -> pl.DataFrame:
     """Matches of every rule on `frame`: one row per (rule, event), `event_index` being the
     0-based row of `frame`. Fields the frame lacks are treated as absent in every event.
-    Each rule only sees the rows of its log source."""
+    Each rule only sees the rows of its log source. `prefilter=False` runs every rule on every
+    row of its log source (same result, slower: the tests compare both)."""
     if frame.height == 0 or not ruleset.rules:
         return pl.DataFrame(schema=MATCH_SCHEMA)
     fields = sorted(ruleset.fields)
@@ -118,11 +139,12 @@ def evaluate(ruleset: CompiledRuleSet, frame: pl.DataFrame) -> pl.DataFrame:
         pl.int_range(pl.len(), dtype=pl.UInt32).alias(_INDEX),
         *(pl.col(f).cast(pl.String) for f in fields),
     )
-    candidates = _candidates(_plan(ruleset), base)
+    candidates = _candidates(_plan(ruleset), base) if prefilter else {}
     everything = pl.Series(_INDEX, range(base.height), dtype=pl.UInt32)
     groups: dict[Route, list[tuple[CompiledRule, pl.Series]]] = defaultdict(list)
     for position, compiled in enumerate(ruleset.rules):
-        rows = everything if compiled.atoms is None else candidates.get(position)
+        use_all = compiled.atoms is None or not prefilter
+        rows = everything if use_all else candidates.get(position)
         if rows is not None:
             groups[compiled.route].append((compiled, rows))
     found: list[tuple[CompiledRule, pl.Series]] = []
@@ -143,8 +165,11 @@ def _candidates(plan: _Plan, base: pl.DataFrame) -> dict[int, pl.Series]:
     queries: list[pl.LazyFrame] = []
     for column, texts, table in plan.columns:
         if column == VALUES_FIELD and column not in base.columns and RAW_FIELD in base.columns:
-            columns.append(None)
-            queries.append(_raw_hits(base, texts, table))
+            for route, route_texts, route_table in plan.keywords:
+                rows = _route_rows(base, route)
+                if rows.height:
+                    columns.append(None)
+                    queries.append(_raw_hits(rows, route_texts, route_table))
         elif column in base.columns and base.get_column(column).null_count() < base.height:
             columns.append(column)
             queries.append(_value_hits(lazy, column, texts, table))
@@ -209,19 +234,53 @@ def _value_hits(
     )
 
 
+def _route_rows(base: pl.DataFrame, route: Route) -> pl.DataFrame:
+    """The index and raw line of the rows of `route`."""
+    fields = sorted(route.fields)
+    if not fields:
+        return base.select(_INDEX, RAW_FIELD)
+    missing = [f for f in fields if f not in base.columns]
+    return (
+        base.lazy()
+        .select(_INDEX, RAW_FIELD, *(f for f in fields if f in base.columns))
+        .with_columns(pl.lit(None, dtype=pl.String).alias(f) for f in missing)
+        .with_columns(pl.col(f).str.to_lowercase().alias(lower_name(f)) for f in fields)
+        .filter(route.expr({f: lower_name(f) for f in fields}))
+        .select(_INDEX, RAW_FIELD)
+        .collect()
+    )
+
+
 def _raw_hits(base: pl.DataFrame, texts: tuple[str, ...], table: pl.DataFrame) -> pl.LazyFrame:
     """(row, rule, clause, 1) for keyword atoms found in the lower-cased raw line, each text
-    searched with its JSON escaping; lines using optional escapes are rewritten minimally
-    first (`civicshield.detect.engine.values`)."""
+    searched with its JSON escaping; when a text has a character that may be escaped
+    optionally, lines using optional escapes are rewritten minimally first
+    (`civicshield.detect.engine.values`). When every text is ASCII, an ASCII-case-
+    insensitive pass over the original lines first keeps only the lines that can hold one
+    (plus lines with the two characters whose lower case is ASCII: KELVIN SIGN, and CAPITAL I
+    WITH DOT ABOVE), so most lines are never lower-cased."""
     escaped = {json_escape(t): t for t in texts}
     raw = base.get_column(RAW_FIELD)
-    flagged = raw.str.contains(r"\\[u/]").fill_null(False)
+    index = base.get_column(_INDEX)
+    if any(_OPTIONALLY_ESCAPED.search(t) for t in texts):
+        flagged = raw.str.contains(r"\\[u/]").fill_null(False)
+    else:  # no text has a character a JSON writer may escape optionally
+        flagged = pl.Series(_INDEX, [False] * len(raw), dtype=pl.Boolean)
+    if all(e.isascii() for e in escaped):
+        gate = (
+            flagged
+            | raw.str.contains_any(list(escaped), ascii_case_insensitive=True).fill_null(False)
+            | raw.str.contains("[\u212a\u0130]").fill_null(False)
+        )
+        if not gate.all():
+            where = gate.arg_true()
+            raw, index, flagged = raw.gather(where), index.gather(where), flagged.gather(where)
     if flagged.any():
         where = flagged.arg_true()
         fixed = [None if r is None else canonical_json(r) for r in raw.gather(where)]
         raw = raw.scatter(where, pl.Series(fixed, dtype=pl.String))
     return (
-        pl.LazyFrame({_INDEX: base.get_column(_INDEX), RAW_FIELD: raw})
+        pl.LazyFrame({_INDEX: index, RAW_FIELD: raw})
         .select(
             pl.col(_INDEX),
             pl.col(RAW_FIELD)
@@ -264,17 +323,29 @@ def _evaluate_group(
         return found
     for compiled, rows in members:
         fields = sorted(compiled.fields)
-        part = _lowered(base, fields, rows).filter(
-            route.expr({f: lower_name(f) for f in fields}) & compiled.expr
+        matched = (
+            _gathered(base, fields, rows)
+            .lazy()
+            .with_columns(pl.col(f).str.to_lowercase().alias(lower_name(f)) for f in fields)
+            .filter(route.expr({f: lower_name(f) for f in fields}) & compiled.expr)
+            .select(_INDEX)
+            .collect(optimizations=_PLAIN)
+            .get_column(_INDEX)
         )
-        if part.height:
-            found.append((compiled, part.get_column(_INDEX)))
+        if matched.len():
+            found.append((compiled, matched))
     return found
 
 
 def _lowered(base: pl.DataFrame, fields: list[str], rows: pl.Series) -> pl.DataFrame:
-    """The index, `fields` and their lower-cased copies, for `rows` only (`_values` derived
-    from the raw line when the reader did not provide it)."""
+    """The index, `fields` and their lower-cased copies, for `rows` only."""
+    sub = _gathered(base, fields, rows)
+    return sub.with_columns(pl.col(f).str.to_lowercase().alias(lower_name(f)) for f in fields)
+
+
+def _gathered(base: pl.DataFrame, fields: list[str], rows: pl.Series) -> pl.DataFrame:
+    """The index and `fields` for `rows` only (`_values` derived from the raw line when the
+    reader did not provide it)."""
     derive = VALUES_FIELD in fields and VALUES_FIELD not in base.columns
     read = [f for f in fields if not (derive and f == VALUES_FIELD)]
     sub = base.select(_INDEX, *read, *([RAW_FIELD] if derive else []))
@@ -288,19 +359,32 @@ def _lowered(base: pl.DataFrame, fields: list[str], rows: pl.Series) -> pl.DataF
                 dtype=pl.String,
             )
         ).drop(RAW_FIELD)
-    return sub.with_columns(pl.col(f).str.to_lowercase().alias(lower_name(f)) for f in fields)
+    return sub
 
 
 def _matches(found: list[tuple[CompiledRule, pl.Series]]) -> pl.DataFrame:
-    rows: dict[str, list[object]] = {name: [] for name in MATCH_SCHEMA}
-    for compiled, matched in found:
-        indexes = matched.to_list()
-        count = len(indexes)
-        info = compiled.rule
-        rows["rule_id"].extend([info.id] * count)
-        rows["rule_title"].extend([info.title] * count)
-        rows["level"].extend([info.level.value if info.level else None] * count)
-        rows["author"].extend([info.author] * count)
-        rows["tags"].extend([list(info.tags)] * count)
-        rows["event_index"].extend(indexes)
-    return pl.DataFrame(rows, schema=MATCH_SCHEMA)
+    """The match frame: each rule's metadata once, joined to its matched row indexes."""
+    if not found:
+        return pl.DataFrame(schema=MATCH_SCHEMA)
+    rules = [compiled.rule for compiled, _ in found]
+    meta = pl.DataFrame(
+        {
+            _RULE: list(range(len(rules))),
+            "rule_id": [r.id for r in rules],
+            "rule_title": [r.title for r in rules],
+            "level": [r.level.value if r.level else None for r in rules],
+            "author": [r.author for r in rules],
+            "tags": [list(r.tags) for r in rules],
+        },
+        schema={_RULE: pl.UInt32, **{k: v for k, v in MATCH_SCHEMA.items() if k != "event_index"}},
+    )
+    hits = pl.concat(
+        [
+            matched.cast(pl.Int64)
+            .alias("event_index")
+            .to_frame()
+            .with_columns(pl.lit(position, dtype=pl.UInt32).alias(_RULE))
+            for position, (_, matched) in enumerate(found)
+        ]
+    )
+    return hits.join(meta, on=_RULE, how="left", maintain_order="left").select(list(MATCH_SCHEMA))
