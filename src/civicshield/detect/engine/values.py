@@ -4,9 +4,10 @@ helpers for searching the raw line instead of parsing it.
 `evaluate` pre-filters keyword rules on the lower-cased raw line with each keyword's JSON
 escaping (`json_escape`): a value containing a keyword is written in the line with the same
 escapes, so the escaped keyword occurs in the line. That holds for the minimal escaping every
-common writer uses (only `"`, `\\` and control characters escaped); a line with optional escapes
-(`\\uXXXX`, `\\/`) is first rewritten minimally (`canonical_json`). The exact test then runs on
-`values_text` of the candidate rows only.
+common writer uses (only `"`, `\\` and control characters escaped); when a keyword has a
+character writers may escape optionally (non-ASCII, controls, `/`, `< > & '`), lines with
+optional escapes (`\\uXXXX`, `\\/`) are first rewritten minimally (`canonical_json`). The exact
+test then runs on `values_text` of the candidate rows only.
 """
 
 from __future__ import annotations
