@@ -80,3 +80,14 @@ def test_rule_roots_say_what_is_missing(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         rule_roots(Settings(feeds_path=tmp_path), [tmp_path / "mine"])
     assert rule_roots(Settings(feeds_path=None), [tmp_path]) == [tmp_path]
+
+
+def test_city_rules_load_beside_sigmahq(tmp_path: Path) -> None:
+    feeds, data = tmp_path / "feeds", tmp_path / "data"
+    (feeds / "sigma" / "rules").mkdir(parents=True)
+    settings = Settings(feeds_path=feeds, data_dir=data)
+    assert rule_roots(settings) == [feeds / "sigma" / "rules"]
+    (data / "rules" / "city").mkdir(parents=True)
+    assert rule_roots(settings) == [feeds / "sigma" / "rules", data / "rules" / "city"]
+    assert rule_roots(Settings(feeds_path=None, data_dir=data)) == [data / "rules" / "city"]
+    assert rule_roots(settings, [tmp_path]) == [tmp_path]  # --rules replaces both

@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_EXCLUDED_FOLDERS",
     "DEFAULT_EXCLUDED_STATUSES",
     "RuleSelection",
+    "city_rules_dir",
     "folder_matches",
     "installed_rules_dir",
     "rule_roots",
@@ -99,21 +100,31 @@ def installed_rules_dir(settings: Settings) -> Path:
     return settings.data_dir / "rules" / "sigmahq"
 
 
+def city_rules_dir(settings: Settings) -> Path:
+    """Where the city's own Sigma rules live (`<data_dir>/rules/city`), loaded beside SigmaHQ's."""
+    return settings.data_dir / "rules" / "city"
+
+
 def rule_roots(settings: Settings, rules: Sequence[Path] | None = None) -> list[Path]:
     """The rules roots to load: `rules` when given (`--rules`), else the pack installed by
-    `rules update`, else the SigmaHQ tree under the feeds path. Raises `ConfigError` naming
-    every place it looked."""
+    `rules update`, else the SigmaHQ tree under the feeds path; plus the city's own rules
+    (`<data_dir>/rules/city`) when that folder exists. Raises `ConfigError` naming every place
+    it looked."""
     if rules:
         missing = [p for p in rules if not p.exists()]
         if missing:
             raise ConfigError(f"rules path does not exist: {', '.join(map(str, missing))}")
         return list(rules)
+    city = city_rules_dir(settings)
+    own = [city] if city.is_dir() else []
     installed = installed_rules_dir(settings)
     if installed.is_dir():
-        return [installed]
+        return [installed, *own]
     where = sigmahq_rules_dir(settings)
     if where is not None and where.is_dir():
-        return [where]
+        return [where, *own]
+    if own:
+        return own
     feeds = (
         f"under {where}"
         if where is not None
@@ -122,5 +133,5 @@ def rule_roots(settings: Settings, rules: Sequence[Path] | None = None) -> list[
     )
     raise ConfigError(
         f"no SigmaHQ rules found under {installed} (run `civicshield rules update`) nor "
-        f"{feeds}; set CIVICSHIELD_FEEDS_PATH or pass --rules"
+        f"{feeds}; set CIVICSHIELD_FEEDS_PATH or pass --rules (the city's own rules go in {city})"
     )
