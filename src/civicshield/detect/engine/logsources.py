@@ -93,6 +93,11 @@ def route_windows(
     product: str | None, category: str | None, service: str | None
 ) -> Route | NoRoute:
     """Resolve a logsource for flattened Windows JSON (see the module docstring)."""
+    if product is None:
+        what = ", ".join(
+            f"{k} {v!r}" for k, v in (("category", category), ("service", service)) if v
+        )
+        return NoRoute(f"logsource has no product ({what or 'nothing else either'}): not mapped")
     if product != "windows":
         return NoRoute(f"logsource product {product!r} is not mapped (only 'windows')")
     channels: tuple[str, ...] = ()
