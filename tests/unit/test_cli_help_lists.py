@@ -8,8 +8,8 @@ from civicshield.jobs import JobStatus
 
 
 def test_job_statuses_in_help_match_the_enum() -> None:
-    assert STATUSES == ", ".join(s.value for s in JobStatus)
+    assert ", ".join(s.value for s in JobStatus) == STATUSES
 
 
 def test_token_scopes_in_help_match_the_enum() -> None:
-    assert SCOPES == ", ".join(p.value for p in Permission)
+    assert ", ".join(p.value for p in Permission) == SCOPES

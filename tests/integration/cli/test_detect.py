@@ -148,3 +148,104 @@ def test_corrupt_cache_is_rebuilt(cli: Cli, tmp_path: Path) -> None:
     assert "ignoring unreadable compiled rule cache" in again.stderr
     assert again.stdout == first.stdout
     assert "compiled rule cache: hit" in cli.ok(*args).stderr
+
+
+ID2 = "aaaaaaaa-2222-4222-8222-222222222222"
+ID3 = "aaaaaaaa-3333-4333-8333-333333333333"
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ((), {ID1, ID2}),
+        (("--include-deprecated",), {ID1, ID2, ID3}),
+        (("--folder", "custom"), {ID2}),
+        (("--exclude-folder", "windows"), {ID2}),
+        (("--status", "stable"), {ID2}),
+        (("--tag", "attack.t1059*"), {ID1}),
+        (("--min-level", "high"), {ID1}),
+        (("--folder", "deprecated"), {ID3}),  # asking for it beats the default exclusion
+    ],
+)
+def test_selection_options_share_one_cache(
+    cli: Cli, tmp_path: Path, options: tuple[str, ...], expected: set[str]
+) -> None:
+    rules, events = setup_files(tmp_path)
+    write_rule(
+        rules,
+        "custom/ps.yml",
+        rule_yaml(ID2, level="medium", status="stable", tags=("attack.t1204",)),
+    )
+    write_rule(rules, "deprecated/ps.yml", rule_yaml(ID3, level="high"))
+    args = ("detect", str(events), "--rules", str(rules), "--format", "jsonl")
+    cli.ok(*args)  # fills the cache
+    result = cli.ok(*args, *options)
+    assert "compiled rule cache: hit" in result.stderr
+    assert {json.loads(line)["rule_id"] for line in result.stdout.splitlines()} == expected
+    assert len(list((cli.data_dir / "cache" / "compiled").glob("*.bin"))) == 1
+
+
+def test_unknown_level_is_a_usage_error(cli: Cli, tmp_path: Path) -> None:
+    rules, events = setup_files(tmp_path)
+    result = cli("detect", str(events), "--rules", str(rules), "--min-level", "huge")
+    assert result.exit_code != 0
+    assert "huge" in result.stderr
+
+
+def test_mapping_names_are_the_engines() -> None:
+    from civicshield.cli.detect import MAPPING_NAMES
+    from civicshield.detect.engine.mappings import MAPPINGS
+
+    assert set(MAPPING_NAMES) == set(MAPPINGS)
+
+
+def test_winlogbeat_mapping_has_its_own_cache(cli: Cli, tmp_path: Path) -> None:
+    rules, _ = setup_files(tmp_path)
+    events = tmp_path / "beats.jsonl"
+    beat = {"winlog": {"channel": SYSMON, "event_id": 1}}
+    lines = [
+        {**beat, "winlog": {**beat["winlog"], "event_data": {"Image": "C:\\x\\powershell.exe"}}},
+        {"Channel": SYSMON, "EventID": 1, "Image": "C:\\x\\powershell.exe"},  # native shape
+    ]
+    events.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    args = ("detect", str(events), "--rules", str(rules), "--format", "jsonl")
+    native = cli.ok(*args)
+    assert [json.loads(line)["line"] for line in native.stdout.splitlines()] == [2]
+    for _ in range(2):  # cold, then warm from its own cache file
+        beats = cli.ok(*args, "--mapping", "winlogbeat")
+        assert [json.loads(line)["line"] for line in beats.stdout.splitlines()] == [1]
+    assert "compiled rule cache: hit" in beats.stderr
+    assert len(list((cli.data_dir / "cache" / "compiled").glob("*.bin"))) == 2
+
+
+def test_unknown_mapping_is_a_usage_error(cli: Cli, tmp_path: Path) -> None:
+    rules, events = setup_files(tmp_path)
+    result = cli("detect", str(events), "--rules", str(rules), "--mapping", "macos")
+    assert result.exit_code == 2
+    assert "unknown mapping 'macos'" in result.stderr
+
+
+def test_warm_run_does_not_import_pysigma(tmp_path: Path) -> None:
+    """Start-up cost: a cache hit must not import pySigma (a separate interpreter, since this
+    one has imported it already)."""
+    import subprocess
+    import sys
+
+    rules, events = setup_files(tmp_path)
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from civicshield.cli import app\n"
+        "result = CliRunner().invoke(app, sys.argv[1:])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "print(any(m == 'sigma' or m.startswith('sigma.') for m in sys.modules))\n"
+    )
+    env = {k: v for k, v in cli_env(tmp_path / "var", "sqlite://").items() if v is not None}
+    args = [sys.executable, "-c", code, "detect", str(events), "--rules", str(rules)]
+    runs = [
+        subprocess.run(
+            args, env=env, capture_output=True, text=True, check=True, cwd=Path.cwd()
+        ).stdout.strip()
+        for _ in range(2)
+    ]
+    assert runs == ["True", "False"]  # cold: parsed with pySigma; warm: from the cache
