@@ -275,8 +275,9 @@ def load_entry(path: Path) -> CacheEntry | None:
         raw = orjson.loads(payload)
         if raw.get("format") != CACHE_FORMAT:
             return None
+        routes: dict[str, Route] = {}
         ruleset = CompiledRuleSet(
-            rules=[_compiled_from_dict(r) for r in raw["rules"]],
+            rules=[_compiled_from_dict(r, routes) for r in raw["rules"]],
             unsupported=[
                 Unsupported(_info_from_dict(u["rule"]), str(u["reason"]))
                 for u in raw["unsupported"]
@@ -290,24 +291,35 @@ def load_entry(path: Path) -> CacheEntry | None:
     return CacheEntry(ruleset, problems)
 
 
-def _compiled_from_dict(raw: dict[str, Any]) -> CompiledRule:
+def _compiled_from_dict(raw: dict[str, Any], routes: dict[str, Route]) -> CompiledRule:
+    """One cached rule (the file's checksum was verified: types are as `save` wrote them).
+    `routes` shares one `Route` between the rules of a log source."""
     blob = base64.b64decode(raw["expr"])  # deserialised on first use (`CompiledRule.expr`)
-    route = Route(
-        channels=tuple(str(c) for c in raw["channels"]),
-        event_ids=tuple(str(i) for i in raw["event_ids"]),
-        channel_field=str(raw["channel_field"]),
-        event_id_field=str(raw["event_id_field"]),
-        extra=tuple((str(n), tuple(str(v) for v in vs)) for n, vs in raw["extra"]),
-    )
+    key = orjson.dumps(
+        [
+            raw["channels"],
+            raw["event_ids"],
+            raw["channel_field"],
+            raw["event_id_field"],
+            raw["extra"],
+        ]
+    ).decode()
+    route = routes.get(key)
+    if route is None:
+        route = routes[key] = Route(
+            channels=tuple(raw["channels"]),
+            event_ids=tuple(raw["event_ids"]),
+            channel_field=raw["channel_field"],
+            event_id_field=raw["event_id_field"],
+            extra=tuple((n, tuple(vs)) for n, vs in raw["extra"]),
+        )
     atoms = raw["atoms"]
     return CompiledRule(
         _info_from_dict(raw["rule"]),
         None,
         route,
-        frozenset(str(f) for f in raw["fields"]),
-        None
-        if atoms is None
-        else tuple(frozenset((str(c), str(t)) for c, t in clause) for clause in atoms),
+        frozenset(raw["fields"]),
+        None if atoms is None else tuple(frozenset(map(tuple, clause)) for clause in atoms),
         blob=blob,
     )
 

@@ -110,9 +110,17 @@ def _plan(ruleset: CompiledRuleSet) -> _Plan:
 
 
 def _atom_table(texts: dict[str, set[tuple[int, int]]]) -> pl.DataFrame:
-    rows = [(text, r, c) for text, targets in texts.items() for r, c in sorted(targets)]
+    text_column: list[str] = []
+    rules: list[int] = []
+    clauses: list[int] = []
+    for text, targets in texts.items():
+        for rule, clause in targets:
+            text_column.append(text)
+            rules.append(rule)
+            clauses.append(clause)
     return pl.DataFrame(
-        rows, schema={_TEXT: pl.String, _RULE: pl.UInt32, _CLAUSE: pl.UInt32}, orient="row"
+        {_TEXT: text_column, _RULE: rules, _CLAUSE: clauses},
+        schema={_TEXT: pl.String, _RULE: pl.UInt32, _CLAUSE: pl.UInt32},
     )
 
 
