@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import base64
 import gzip
+import io
+import ipaddress
 import json
 from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sigma.collection import SigmaCollection
 
 from civicshield.detect.engine import (
@@ -20,7 +24,9 @@ from civicshield.detect.engine import (
     compile_rules,
     evaluate,
 )
-from civicshield.detect.readers import read_jsonl
+from civicshield.detect.engine.cidr import ipv6_atoms, network_pattern
+from civicshield.detect.engine.values import values_text
+from civicshield.detect.readers import batch_from_lines, read_jsonl
 from civicshield.detect.sigma.loader import _info
 
 SYSMON = "Microsoft-Windows-Sysmon/Operational"
@@ -227,3 +233,224 @@ def test_reader_keeps_fields_first_seen_late_and_reports_bad_lines(tmp_path: Pat
         found += [lines_col[i] for i in evaluate(ruleset, batch.frame)["event_index"].to_list()]
     assert found == [1201]
     assert [(b.line, b.reason.startswith("invalid JSON")) for b in bad] == [(11, True)]
+
+
+# --- cidr, comparisons, fieldref|contains, keywords and U+001F ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("network", "texts", "expected"),
+    [
+        ("10.0.0.0/8", ["10.0.0.1", "10.0.0.1:443", "10.x", "10.0.0.1 ", "010.0.0.1"], [0]),
+        ("10.0.0.0/8", ["10.1.2.3.4", "10.256.0.1", "11.0.0.1", "::ffff:10.0.0.1"], []),
+        ("172.16.0.0/12", ["172.15.255.255", "172.16.0.0", "172.31.255.255", "172.32.0.0"], [1, 2]),
+        (
+            "2001:db8::/32",
+            ["2001:0DB8:0000:0000:0000:0000:0000:0001", "2001:db8::1", "2001:db9::1", "2001:db8:"],
+            [0, 1],
+        ),
+        ("::1/128", ["0:0:0:0:0:0:0:1", "::0.0.0.1", "::1%lo", "::1%", "::2", "1::"], [0, 1, 2]),
+        ("fe80::/10", ["FE80::1", "febf:ffff::", "fec0::1", "fe80::1::2", "fe80:1"], [0, 1]),
+        ("::ffff:0:0/96", ["::ffff:10.1.2.3", "::FFFF:0A01:0203", "::fffe:10.1.2.3"], [0, 1]),
+    ],
+)
+def test_cidr_needs_an_address_in_the_network(
+    network: str, texts: list[str], expected: list[int]
+) -> None:
+    assert (
+        hits(sel(f"        Image|cidr: '{network}'\n"), [proc(Image=t) for t in texts]) == expected
+    )
+
+
+def test_cidr_list_is_one_expression() -> None:
+    body = "        Image|cidr:\n            - '10.0.0.0/8'\n            - 'fc00::/7'\n"
+    texts = ["10.9.9.9", "fd00::1", "fe00::1", "192.168.0.1"]
+    assert hits(sel(body), [proc(Image=t) for t in texts]) == [0, 1]
+
+
+NETWORKS_V6 = st.builds(
+    lambda value, prefix: ipaddress.IPv6Network((value, prefix), strict=False),
+    st.integers(0, 2**128 - 1) | st.sampled_from([0, 1, 0xFFFF << 32, 0xFE80 << 112]),
+    st.integers(0, 128),
+)
+NETWORKS_V4 = st.builds(
+    lambda value, prefix: ipaddress.IPv4Network((value, prefix), strict=False),
+    st.integers(0, 2**32 - 1),
+    st.integers(0, 32),
+)
+
+
+@st.composite
+def address_texts(draw: st.DrawFn, network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> str:
+    """Text forms of addresses in and near `network`, and slightly broken ones."""
+    if draw(st.booleans()):
+        offset = draw(st.integers(0, network.num_addresses - 1))
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address = network[offset]
+    else:
+        address = draw(st.ip_addresses(v=network.version))
+    text = address.compressed
+    if isinstance(address, ipaddress.IPv6Address):
+        groups = address.exploded.split(":")
+        keep = draw(st.lists(st.booleans(), min_size=8, max_size=8))
+        text = draw(
+            st.sampled_from(
+                [
+                    address.compressed,
+                    address.exploded.upper(),
+                    ":".join(
+                        g if k else g.lstrip("0") or "0" for g, k in zip(groups, keep, strict=True)
+                    ),
+                    address.compressed.rsplit(":", 2)[0]
+                    + f":{ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)}",
+                    address.compressed + "%eth0",
+                ]
+            )
+        )
+    if draw(st.integers(0, 3)) == 0:
+        at = draw(st.integers(0, len(text)))
+        edit = draw(st.sampled_from(["", ":", ".", "0", "g", " ", "%"]))
+        text = text[:at] + edit + text[at + (edit == "") :]
+    return text
+
+
+@given(st.data())
+@settings(max_examples=200, deadline=None)
+def test_network_pattern_agrees_with_ipaddress(data: st.DataObject) -> None:
+    networks = data.draw(st.lists(NETWORKS_V6 | NETWORKS_V4, min_size=1, max_size=3))
+    texts = data.draw(st.lists(st.one_of(*(address_texts(n) for n in networks)), max_size=20))
+    got = pl.Series(texts, dtype=pl.String).str.contains(network_pattern(networks)).to_list()
+
+    def expected(text: str) -> bool:
+        try:
+            address = ipaddress.ip_address(text)
+        except ValueError:
+            return False
+        return any(address.version == n.version and address in n for n in networks)
+
+    assert got == [expected(t) for t in texts]
+
+
+@given(st.data())
+@settings(max_examples=100, deadline=None)
+def test_ipv6_atoms_are_necessary(data: st.DataObject) -> None:
+    network = data.draw(NETWORKS_V6)
+    atoms = ipv6_atoms(network)
+    if atoms is None:
+        assert (int(network.network_address) >> 124 == 0) or network.prefixlen < 4
+        return
+    text = data.draw(address_texts(network))
+    try:
+        inside = ipaddress.ip_address(text) in network
+    except ValueError:
+        inside = False
+    if inside:
+        assert any(atom in text.lower() for atom in atoms), (text, atoms)
+
+
+def test_ipv6_atoms() -> None:
+    assert ipv6_atoms(ipaddress.IPv6Network("fe80::/10")) == ["fe8", "fe9", "fea", "feb"]
+    assert ipv6_atoms(ipaddress.IPv6Network("2001:db8::/32")) == ["2001:"]
+    assert ipv6_atoms(ipaddress.IPv6Network("2a01:111:f403::/48")) == ["2a01:"]
+    assert ipv6_atoms(ipaddress.IPv6Network("::1/128")) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "matched"),
+    [
+        ("12", True),
+        ("1e1", True),
+        ("6.5", True),
+        ("-0", False),
+        ("NaN", False),
+        ("inf", False),
+        ("Infinity", False),
+        ("+7", False),
+        (" 7", False),
+        ("07", False),
+        ("7.", False),
+        ("0x10", False),
+    ],
+)
+def test_compare_needs_a_json_number(text: str, matched: bool) -> None:
+    assert hits(sel("        Image|gt: 5\n"), [proc(Image=text)]) == ([0] if matched else [])
+
+
+@pytest.mark.parametrize(
+    ("modifier", "expected"),
+    [("contains", [0, 1, 2]), ("startswith", [1, 2]), ("endswith", [0, 2])],
+)
+def test_fieldref_contains_startswith_endswith(modifier: str, expected: list[int]) -> None:
+    body = f"        Image|fieldref|{modifier}: ParentImage\n"
+    events = [
+        proc(Image="xAB", ParentImage="ab"),
+        proc(Image="Abx", ParentImage="ab"),
+        proc(Image="ab", ParentImage="AB"),
+        proc(Image="a", ParentImage="ab"),
+        proc(Image="ab"),
+    ]
+    assert hits(sel(body), events) == expected
+
+
+def test_values_text_escapes_the_separator_inside_values() -> None:
+    line = json.dumps({"a": "x\x1fy", "b": ["\x1e", 2], "c": None, "d": "\x1d"})
+    assert values_text(line) == "x\x1e\x1dy\x1f\x1e\x1e\x1f2\x1f\x1d"
+
+
+def keyword_hits(words: list[str], events: list[dict[str, object]]) -> list[int]:
+    det = "    keywords:\n" + "".join(f"        - {json.dumps(w)}\n" for w in words)
+    ruleset = compile_rules([make_rule(det + "    condition: keywords\n", "product: windows")])
+    assert not ruleset.unsupported
+    lines = [(n, json.dumps(e).encode()) for n, e in enumerate(events, start=1)]
+    found: set[int] = set()
+    for values in (True, False):  # `_values` from the reader, or derived from `_raw`
+        batch = batch_from_lines("t", lines, ruleset.fields, values=values)
+        got = set(evaluate(ruleset, batch.frame)["event_index"].to_list())
+        assert not found or got == found
+        found = got
+    return sorted(found)
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("a*b", [0, 3]),
+        ("a?b", [0]),
+        ("a\x1fb", [0]),
+        ("\x1db", [2]),
+        ("\x1e", [2]),
+        ("?\x1d?", [2]),
+        ("b\x1e", [2]),
+        ("?b", [0, 2, 3]),
+        ("*a?b", [0]),
+    ],
+)
+def test_keywords_with_separator_characters(word: str, expected: list[int]) -> None:
+    events = [{"X": "a\x1fb"}, {"X": "a", "Y": "b"}, {"X": "b\x1e\x1db"}, {"X": "ab"}]
+    assert keyword_hits([word], events) == expected
+
+
+def test_keyword_atoms_with_escaped_characters_are_dropped() -> None:
+    plain = compile_rule(
+        make_rule("    k:\n        - 'abcd'\n    condition: k\n"), WindowsNativeMapping()
+    )
+    odd = compile_rule(
+        make_rule('    k:\n        - "ab\\x1fcd"\n    condition: k\n'), WindowsNativeMapping()
+    )
+    assert not isinstance(plain, Unsupported) and not isinstance(odd, Unsupported)
+    assert plain.atoms == (frozenset({("_values", "abcd")}),)
+    assert odd.atoms is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "        Image|cidr:\n            - '10.0.0.0/8'\n            - 'fe80::/10'\n",
+        "        Image|gt: 5\n",
+        "        Image|fieldref|contains: ParentImage\n",
+    ],
+)
+def test_new_expressions_serialise(body: str) -> None:
+    compiled = compile_rule(make_rule(sel(body)), WindowsNativeMapping())
+    assert not isinstance(compiled, Unsupported)
+    blob = compiled.expr.meta.serialize(format="binary")
+    assert pl.Expr.deserialize(io.BytesIO(blob), format="binary").meta.eq(compiled.expr)

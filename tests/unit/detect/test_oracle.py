@@ -306,9 +306,20 @@ def addresses(draw: st.DrawFn) -> str:
     """A well-formed IPv4/IPv6 address text, often inside one of `NETWORKS`."""
     net = ipaddress.ip_network(draw(st.sampled_from(NETWORKS)))
     address = draw(st.one_of(st.ip_addresses(network=net), st.ip_addresses(v=net.version)))
-    # exploded IPv6 forms disagree (test_cidr_exploded_ipv6 below), so only these forms here
-    upper = draw(st.booleans())
-    return address.compressed.upper() if upper else address.compressed
+    text = draw(st.sampled_from([address.compressed, address.exploded]))
+    if isinstance(address, ipaddress.IPv6Address) and draw(st.booleans()):
+        groups = address.exploded.split(":")  # leading zeros dropped group by group
+        text = ":".join(g.lstrip("0") or "0" if draw(st.booleans()) else g for g in groups)
+        if draw(st.booleans()):  # the last 32 bits as a dotted quad
+            low = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+            text = text.rsplit(":", 2)[0] + f":{low}"
+    if draw(st.booleans()):  # what is not an address never matches
+        text = draw(
+            st.sampled_from([f"{text}:443", f"{text} ", f"{text}.3", f"x{text}", text[:-1]])
+        )
+    if isinstance(address, ipaddress.IPv6Address) and draw(st.booleans()):
+        text += "%eth0"
+    return text.upper() if draw(st.booleans()) else text
 
 
 @common
@@ -399,14 +410,20 @@ def test_exists(data: st.DataObject) -> None:
 @given(st.data())
 def test_fieldref(data: st.DataObject) -> None:
     name, other = data.draw(st.lists(fields, min_size=2, max_size=2, unique=True))
-    # `fieldref|contains` disagrees (test_fieldref_contains below): add it here once fixed
-    chain = data.draw(st.sampled_from(["fieldref", "fieldref|startswith", "fieldref|endswith"]))
+    chain = data.draw(
+        st.sampled_from(
+            ["fieldref", "fieldref|startswith", "fieldref|endswith", "fieldref|contains"]
+        )
+    )
     seeds = data.draw(st.lists(literals, min_size=1, max_size=2))
     events = data.draw(events_from(seeds, names=(name, other), scalars=st.integers(0, 3)))
     check({"selection": {f"{name}|{chain}": other}, "condition": "selection"}, events)
 
 
-NUMERIC_TEXTS = ("12", "12.5", "-3", "1e2", "0", "abc", "", "5x", "10")
+NUMERIC_TEXTS = (
+    *("12", "12.5", "-3", "1e2", "0", "abc", "", "5x", "10", "NaN", "inf", "-inf", "+7"),
+    *(" 12", "012", "1.", ".5", "1E+2", "-0", "0x1F", "1_000", "Infinity", "1e400"),
+)
 
 
 @common
@@ -442,10 +459,9 @@ def test_keywords(data: st.DataObject) -> None:
         keywords = words[0]
     else:
         keywords = {f"|{shape}": words}
+    scalars = st.one_of(st.integers(0, 60), st.sampled_from(["a\x1fb", "\x1f", "b\x1e\x1da"]))
     events = data.draw(
-        events_from(
-            seeds, names=(*FIELDS, "Other", "EventID"), scalars=st.integers(0, 60), min_fields=1
-        )
+        events_from(seeds, names=(*FIELDS, "Other", "EventID"), scalars=scalars, min_fields=1)
     )
     check({"keywords": keywords, "condition": "keywords"}, events)
 
@@ -510,38 +526,35 @@ def test_field_first_present_after_line_1000(tmp_path: Path) -> None:
     assert [i + 1 for i, e in enumerate(events) if oracle.matches(rule, e)] == [1201]
 
 
-# --- known disagreements ---------------------------------------------------------------------
-# Minimal examples where the engine and the oracle differ. Each is a strict xfail so the suite
-# stays green today and turns red (XPASS) once the engine is fixed: then drop the mark and widen
-# the family test above.
-
-DISAGREES = pytest.mark.xfail(strict=True, raises=pytest.fail.Exception)
+# --- former disagreements --------------------------------------------------------------------
+# Minimal examples where the engine once differed from the oracle (now in the families above).
 
 
-@DISAGREES(reason="engine: fieldref|contains only tests a prefix (ab does not contain b)")
 def test_fieldref_contains() -> None:
     detection = {"selection": {"A|fieldref|contains": "B"}, "condition": "selection"}
-    check(detection, [{"A": "ab", "B": "b"}, {"A": "xay", "B": "A"}, {"A": "ab", "B": "a"}])
+    check(detection, [{"A": "ab", "B": "b"}, {"A": "xay", "B": "A"}, {"A": "ab", "B": "c"}])
 
 
-@DISAGREES(reason="engine: cidr uses pySigma's textual prefix expansion, not IP membership")
 def test_cidr_exploded_ipv6() -> None:
     detection = {"selection": {"A|cidr": "2001:db8::/32"}, "condition": "selection"}
     check(detection, [{"A": "2001:0db8:0000:0000:0000:0000:0000:0001"}, {"A": "2001:db8::1"}])
+    loopback = {"selection": {"A|cidr": "::1/128"}, "condition": "selection"}
+    check(loopback, [{"A": "0:0:0:0:0:0:0:1"}, {"A": "::0.0.0.1"}, {"A": "::2"}])
 
 
-@DISAGREES(reason="engine: cidr prefix expansion matches text that is not an IP address")
 def test_cidr_non_address_text() -> None:
     detection = {"selection": {"A|cidr": "10.0.0.0/8"}, "condition": "selection"}
-    check(detection, [{"A": "10.0.0.1:443"}, {"A": "10.x"}, {"A": "10.0.0.1"}])
+    events = [{"A": t} for t in ("10.0.0.1:443", "10.x", "10.0.0.1 ", "10.1.2.3.4", "10.0.0.1")]
+    check(detection, events)
 
 
-@DISAGREES(reason="engine: NaN/inf text parsed as numbers; NaN > 5 is true in Polars ordering")
 def test_compare_nan_is_not_a_number() -> None:
     detection = {"selection": {"A|gt": 5}, "condition": "selection"}
     check(detection, [{"A": "NaN"}, {"A": "inf"}, {"A": "12"}])
 
 
-@DISAGREES(reason="engine: a value containing U+001F splits like two values for keywords")
 def test_keyword_value_with_unit_separator() -> None:
     check({"keywords": ["a*b"], "condition": "keywords"}, [{"X": "a\x1fb"}, {"X": "ab"}])
+    events = [{"X": "a\x1fb"}, {"X": "a", "Y": "b"}, {"X": "a\x1e\x1db"}, {"X": "\x1e\x1f"}]
+    for word in ("a\x1fb", "a?b", "\x1db", "\x1e", "\x1f", "?\x1d?"):
+        check({"keywords": [word], "condition": "keywords"}, events)

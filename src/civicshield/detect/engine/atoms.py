@@ -13,9 +13,11 @@ over-approximation, never a guess):
 
 * `field: value` (plain, cased, wildcards): the longest literal piece between wildcards, lower-
   cased (a value containing the whole pattern contains each piece). Numbers and booleans: their
-  text. `|cidr`: each network prefix. `|re`: a literal run the regular expression cannot match
-  without (parsed with Python's `re` parser; alternations give one atom per branch; anything not
-  understood gives `None`). Keywords: the same on `VALUES_FIELD`.
+  text. `|cidr`: IPv4, each of pySigma's network prefixes (addresses are strict dotted quads);
+  IPv6, the leading literal groups (`cidr.ipv6_atoms`), `None` when the network starts with a
+  zero digit. `|re`: a literal run the regular expression cannot match without (parsed with
+  Python's `re` parser; alternations give one atom per branch; anything not understood gives
+  `None`). Keywords: the same on `VALUES_FIELD`.
 * value lists, expansions (`windash`, `base64offset`), `a or b`: the union, `None` if any is.
 * `not a`, `null`, `exists`, comparisons, field references: `None` (no clause).
 
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
+from ipaddress import IPv6Network
 from re import _parser as sre  # type: ignore[attr-defined]
 
 from sigma.conditions import (
@@ -45,6 +48,7 @@ from sigma.types import (
     SigmaType,
 )
 
+from civicshield.detect.engine.cidr import ipv6_atoms
 from civicshield.detect.engine.model import Clauses
 
 __all__ = ["MIN_TEXT", "Atoms", "Clauses", "rule_atoms"]
@@ -126,6 +130,11 @@ def _value(value: SigmaType) -> frozenset[str] | None:
     if isinstance(value, SigmaNumber):
         return _texts([str(value.number)])
     if isinstance(value, SigmaCIDRExpression):
+        if isinstance(value.network, IPv6Network):
+            prefixes = ipv6_atoms(value.network)
+            return None if prefixes is None else _texts(prefixes)
+        # strict dotted quads (no leading zeros): every address of the network starts with
+        # one of pySigma's prefixes (`10.`, `192.168.0.`, …)
         return _texts(_longest_piece(SigmaString(p)) for p in value.expand(wildcard="*"))
     if isinstance(value, SigmaRegularExpression):
         flags = re.IGNORECASE if value.flags else 0

@@ -7,7 +7,8 @@ Columns the expressions read, per field `F` the rules name:
 * `F`: the original value as a string (numbers in their JSON text form), null when absent;
 * `lower_name(F)`: the same, lower-cased (once per batch, by `evaluate`): Sigma string matching
   is case-insensitive unless `|cased`;
-* `VALUES_FIELD` (only for keyword rules): every scalar value of the event joined by `\\x1f`.
+* `VALUES_FIELD` (only for keyword rules): every scalar value of the event, each escaped, joined
+  by `\\x1f` (`civicshield.detect.engine.values`).
 
 Every leaf is `fill_null(False)`: an absent field never matches, so `not filter` on an absent
 field is true (Sigma semantics). Each rule also gets its necessary literals (`atoms`): `evaluate`
@@ -18,6 +19,7 @@ only on the rows where one of them occurs.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from ipaddress import IPv4Network, IPv6Network
 from typing import Protocol
 
 import polars as pl
@@ -51,10 +53,12 @@ from sigma.types import (
 )
 
 from civicshield.detect.engine.atoms import rule_atoms
+from civicshield.detect.engine.cidr import network_pattern
 from civicshield.detect.engine.logsources import route_windows
 from civicshield.detect.engine.model import (
     ENGINE_VERSION,
     VALUES_FIELD,
+    Clauses,
     CompiledRule,
     CompiledRuleSet,
     NoRoute,
@@ -62,6 +66,7 @@ from civicshield.detect.engine.model import (
     Unsupported,
     lower_name,
 )
+from civicshield.detect.engine.values import ESCAPE, ESCAPED_SEPARATOR, SEPARATOR
 from civicshield.detect.sigma.model import RuleInfo
 
 __all__ = [
@@ -77,8 +82,6 @@ __all__ = [
     "lower_name",
 ]
 
-
-SEPARATOR = "\x1f"
 _RX_SPECIAL = frozenset("\\.+*?()|[]{}^$#&-~")
 
 
@@ -135,7 +138,7 @@ def compile_rule(rule: RuleInfo, mapping: LogsourceMapping) -> CompiledRule | Un
     except SigmaError as exc:
         return Unsupported(rule, f"pySigma: {exc}")
     expr = _any(exprs)
-    atoms = rule_atoms(conditions, mapping.field, VALUES_FIELD)
+    atoms = _keyword_safe(rule_atoms(conditions, mapping.field, VALUES_FIELD))
     return CompiledRule(rule, expr, route, frozenset(compiler.fields) | route.fields, atoms)
 
 
@@ -166,8 +169,12 @@ class _Compiler:
         `contains_any` (Aho-Corasick) pass instead of thousands of expressions."""
         exprs: list[pl.Expr] = []
         grouped: dict[tuple[str, str], list[str]] = {}
+        networks: dict[str, list[IPv4Network | IPv6Network]] = {}
         for arg in args:
             if isinstance(arg, ConditionFieldEqualsValueExpression):
+                if isinstance(arg.value, SigmaCIDRExpression):  # one regex for the whole list
+                    networks.setdefault(self.mapping.field(arg.field), []).append(arg.value.network)
+                    continue
                 simple = _simple(arg.value)
                 if simple is not None:
                     grouped.setdefault((self.mapping.field(arg.field), simple[0]), []).append(
@@ -190,6 +197,9 @@ class _Compiler:
                 body = "|".join(_rx_escape(t) for t in unique)
                 pattern = f"(?s)^(?:{body})" if kind == "startswith" else f"(?s)(?:{body})$"
                 exprs.append(lower.str.contains(pattern).fill_null(False))
+        for name, nets in networks.items():
+            self.fields.add(name)
+            exprs.append(_cidr(pl.col(name), nets))
         return exprs
 
     # -- field: value -------------------------------------------------------------------
@@ -214,15 +224,16 @@ class _Compiler:
         if isinstance(value, SigmaRegularExpression):
             return _regex_match(original, value)
         if isinstance(value, SigmaCIDRExpression):
-            prefixes = [SigmaString(p) for p in value.expand(wildcard="*")]
-            return _any([_string_match(lower, p, True) for p in prefixes])
+            return _cidr(original, [value.network])
         if isinstance(value, SigmaCompareExpression):
             return _compare(original, value)
         if isinstance(value, SigmaFieldReference):
             other_name = self.mapping.field(value.field)
             self.fields.add(other_name)
             other = pl.col(lower_name(other_name))
-            if value.starts_with:
+            if value.starts_with and value.ends_with:  # `fieldref|contains`
+                expr = lower.str.contains(other, literal=True)
+            elif value.starts_with:
                 expr = lower.str.starts_with(other)
             elif value.ends_with:
                 expr = lower.str.ends_with(other)
@@ -241,14 +252,65 @@ class _Compiler:
         if isinstance(value, SigmaString):
             cased = isinstance(value, SigmaCasedString)
             column = pl.col(VALUES_FIELD if cased else lower_name(VALUES_FIELD))
-            parts = _parts(value)
+            parts = [
+                p if isinstance(p, SpecialChars) else (p if cased else p.lower())
+                for p in _parts(value)
+            ]
             if all(isinstance(p, str) for p in parts):
                 text = "".join(str(p) for p in parts)
-                text = text if cased else text.lower()
-                return column.str.contains(text, literal=True).fill_null(False)
-            body = "".join(_rx_part(p, cased, keyword=True) for p in parts)
-            return column.str.contains("(?s)" + body).fill_null(False)
+                if not _KEYWORD_UNSAFE.intersection(text):
+                    # no separator or escape characters: a literal hit lies inside one value
+                    return column.str.contains(text, literal=True).fill_null(False)
+            return column.str.contains(_keyword_regex(parts)).fill_null(False)
         raise _Unsupported(f"keyword value type {type(value).__name__}")
+
+
+_RX_SEP = f"\\x{{{ord(SEPARATOR):x}}}"
+_RX_ESC = f"\\x{{{ord(ESCAPE):x}}}"
+_RX_ESCAPED = f"[\\x{{{ord(ESCAPE):x}}}\\x{{{ord(ESCAPED_SEPARATOR):x}}}]"
+# one character of a value in `VALUES_FIELD`: a plain one or an escape pair
+_RX_CHAR = f"(?:[^{_RX_ESC}{_RX_SEP}]|{_RX_ESC}{_RX_ESCAPED})"
+_KEYWORD_UNSAFE = frozenset((SEPARATOR, ESCAPE, ESCAPED_SEPARATOR))
+
+
+def _keyword_regex(parts: list[str | SpecialChars]) -> str:
+    """A keyword as a regex over the escaped values: `*` is any run of (escaped) characters, `?`
+    one, neither crosses `SEPARATOR`. A hit must start on a character boundary of one value:
+    when the pattern (without leading `*`, needless in a search) starts with a literal and no
+    literal holds U+001D-U+001F, it can only start on a plain character, so a plain search is
+    exact (and keeps the regex engine's literal prefilter); otherwise the regex walks the value
+    one character at a time from its start."""
+    trimmed = list(parts)
+    while len(trimmed) > 1 and trimmed[0] is SpecialChars.WILDCARD_MULTI:
+        trimmed.pop(0)
+    body = "".join(_keyword_part(p) for p in trimmed)
+    safe = all(isinstance(p, SpecialChars) or not _KEYWORD_UNSAFE.intersection(p) for p in trimmed)
+    if safe and isinstance(trimmed[0], str) and trimmed[0]:
+        return "(?s)" + body
+    return f"(?s)(?:^|{_RX_SEP}){_RX_CHAR}*?{body}"
+
+
+def _keyword_part(part: str | SpecialChars) -> str:
+    """Regex of a keyword piece against escaped values (`values.escape_value`)."""
+    if part is SpecialChars.WILDCARD_MULTI:
+        return _RX_CHAR + "*"
+    if part is SpecialChars.WILDCARD_SINGLE:
+        return _RX_CHAR
+    text = str(part).replace(ESCAPE, ESCAPE + ESCAPE)
+    return _rx_escape(text.replace(SEPARATOR, ESCAPE + ESCAPED_SEPARATOR))
+
+
+def _keyword_safe(clauses: Clauses) -> Clauses:
+    """The clauses without those with a keyword atom holding an escaped character: such a text
+    does not occur as such in the escaped `VALUES_FIELD` (dropping a clause stays sound)."""
+    if clauses is None:
+        return None
+    kept = tuple(
+        clause
+        for clause in clauses
+        if not any(c == VALUES_FIELD and {ESCAPE, SEPARATOR} & set(t) for c, t in clause)
+    )
+    return kept or None
 
 
 def _any(exprs: Sequence[pl.Expr]) -> pl.Expr:
@@ -304,11 +366,11 @@ def _rx_escape(text: str) -> str:
     return "".join(out)
 
 
-def _rx_part(part: str | SpecialChars, cased: bool, *, keyword: bool = False) -> str:
+def _rx_part(part: str | SpecialChars, cased: bool) -> str:
     if part is SpecialChars.WILDCARD_MULTI:
-        return "[^\\x1f]*" if keyword else ".*"
+        return ".*"
     if part is SpecialChars.WILDCARD_SINGLE:
-        return "[^\\x1f]" if keyword else "."
+        return "."
     text = str(part)
     return _rx_escape(text if cased else text.lower())
 
@@ -359,8 +421,18 @@ def _regex_match(column: pl.Expr, value: SigmaRegularExpression) -> pl.Expr:
     return column.str.contains(full).fill_null(False)
 
 
+def _cidr(column: pl.Expr, networks: Sequence[IPv4Network | IPv6Network]) -> pl.Expr:
+    """`|cidr`: the value is an IP address inside one of `networks` (`cidr.network_pattern`)."""
+    return column.str.contains(network_pattern(networks)).fill_null(False)
+
+
+# RFC 8259 §6: what `|lt` … accept as a number (not `NaN`, `inf`, `+1`, `.5`, `1.`, ` 1`)
+_JSON_NUMBER = r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$"
+
+
 def _compare(column: pl.Expr, value: SigmaCompareExpression) -> pl.Expr:
-    number = column.cast(pl.Float64, strict=False)
+    """`|lt` `|lte` `|gt` `|gte`: the value must be a JSON number (text), compared as a float."""
+    number = pl.when(column.str.contains(_JSON_NUMBER)).then(column.cast(pl.Float64, strict=False))
     bound = float(value.number.number)
     ops = {
         CompareOperators.LT: number < bound,

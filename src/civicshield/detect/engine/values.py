@@ -8,6 +8,11 @@ common writer uses (only `"`, `\\` and control characters escaped); when a keywo
 character writers may escape optionally (non-ASCII, controls, `/`, `< > & '`), lines with
 optional escapes (`\\uXXXX`, `\\/`) are first rewritten minimally (`canonical_json`). The exact
 test then runs on `values_text` of the candidate rows only.
+
+`values_text` joins the values with `SEPARATOR` (U+001F); so that a value containing U+001F
+is not taken for two values, each value is escaped first (`escape_value`): U+001E → U+001E
+U+001E, U+001F → U+001E U+001D. Keyword patterns are compiled against that form (one original
+character is `[^\x1e\x1f]` or an escape pair; see the compiler).
 """
 
 from __future__ import annotations
@@ -16,9 +21,20 @@ from typing import Any
 
 import orjson
 
-__all__ = ["SEPARATOR", "canonical_json", "json_escape", "scalar_text", "values_text"]
+__all__ = [
+    "ESCAPE",
+    "ESCAPED_SEPARATOR",
+    "SEPARATOR",
+    "canonical_json",
+    "escape_value",
+    "json_escape",
+    "scalar_text",
+    "values_text",
+]
 
 SEPARATOR = "\x1f"
+ESCAPE = "\x1e"
+ESCAPED_SEPARATOR = "\x1d"  # follows ESCAPE for a U+001F inside a value
 
 
 def scalar_text(value: Any) -> str | None:
@@ -40,8 +56,9 @@ def scalar_text(value: Any) -> str | None:
 
 
 def values_text(line: bytes | str) -> str | None:
-    """Every scalar value of a JSON object line (nested objects and lists included, in order)
-    joined by `SEPARATOR`; None when the line is not a JSON object."""
+    """Every scalar value of a JSON object line (nested objects and lists included, in order),
+    each escaped (`escape_value`), joined by `SEPARATOR`; None when the line is not a JSON
+    object."""
     try:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError:
@@ -63,7 +80,14 @@ def _scalars(node: Any, out: list[str]) -> None:
     else:
         text = scalar_text(node)
         if text is not None:
-            out.append(text)
+            out.append(escape_value(text))
+
+
+def escape_value(text: str) -> str:
+    """`text` with U+001E and U+001F escaped, so it contains no `SEPARATOR`."""
+    if ESCAPE in text or SEPARATOR in text:
+        return text.replace(ESCAPE, ESCAPE + ESCAPE).replace(SEPARATOR, ESCAPE + ESCAPED_SEPARATOR)
+    return text
 
 
 def json_escape(text: str) -> str:
