@@ -10,23 +10,26 @@ unless `--include-deprecated`; asking for them explicitly (`--status deprecated`
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from civicshield.cli._common import parse_choice
+from civicshield.cli._common import fail, parse_choice
 from civicshield.core import Severity
 
 if TYPE_CHECKING:
     from civicshield.detect import RuleSelection
 
 __all__ = [
+    "MAPPING_NAMES",
     "ExcludeFolderOption",
     "FolderOption",
     "IncludeDeprecatedOption",
     "MinLevelOption",
     "StatusOption",
     "TagOption",
+    "check_mapping",
+    "mapping_option",
     "selection_from_options",
 ]
 
@@ -116,3 +119,25 @@ def selection_from_options(
         exclude_statuses=base.exclude_statuses - lifted,
         tags=tuple(t.strip() for t in tags or () if t.strip()),
     )
+
+
+# The names of `civicshield.detect.engine.mappings.MAPPINGS`, spelled out here because that
+# module imports pySigma, which a warm `detect` must not (a test keeps the two equal).
+MAPPING_NAMES = ("windows", "winlogbeat", "linux", "combined")
+
+
+def mapping_option(default: str) -> Any:
+    """A `--mapping` option (the event shape the rules are compiled for)."""
+    return typer.Option(
+        "--mapping",
+        help="Event shape: windows (flattened Windows JSON and EVTX), winlogbeat (ECS JSON),"
+        " linux (auditd, Sysmon for Linux, syslog JSON) or combined (windows+linux)."
+        f" Default: {default}.",
+    )
+
+
+def check_mapping(name: str) -> str:
+    """`name` when it is a known mapping; else a usage error naming the choices."""
+    if name not in MAPPING_NAMES:
+        fail(f"unknown mapping {name!r} (choose from {', '.join(MAPPING_NAMES)})", code=2)
+    return name

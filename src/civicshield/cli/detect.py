@@ -46,6 +46,8 @@ from civicshield.cli._selection import (
     MinLevelOption,
     StatusOption,
     TagOption,
+    check_mapping,
+    mapping_option,
     selection_from_options,
 )
 from civicshield.core import Severity
@@ -66,9 +68,6 @@ CSV_COLUMNS = ("rule_id", "rule_title", "level", "author", "tags", "source", "li
 # The event's own time, for correlation windows: flat Windows JSON and EVTX (`SystemTime` of
 # `TimeCreated`), then Winlogbeat/ECS (`@timestamp`); the first present one is used.
 TIME_FIELDS = ("SystemTime", "@timestamp")
-# The names of `civicshield.detect.engine.mappings.MAPPINGS`, spelled out here because that
-# module imports pySigma, which a warm run must not (a test keeps the two equal).
-MAPPING_NAMES = ("windows", "winlogbeat", "linux", "combined")
 _EVTX_MAGIC = b"ElfFile\x00"
 _READ_ERRORS = (OSError, EOFError, zlib.error, gzip.BadGzipFile, UnicodeDecodeError)
 
@@ -96,14 +95,7 @@ def detect(
     folder: FolderOption = None,
     exclude_folder: ExcludeFolderOption = None,
     include_deprecated: IncludeDeprecatedOption = False,
-    mapping: Annotated[
-        str,
-        typer.Option(
-            "--mapping",
-            help="Event shape: windows (flattened Windows JSON and EVTX), winlogbeat (ECS"
-            " JSON), linux (auditd, Sysmon for Linux, syslog JSON) or combined (windows+linux).",
-        ),
-    ] = "windows",
+    mapping: Annotated[str, mapping_option("windows")] = "windows",
     output: Annotated[
         Path | None,
         typer.Option("--output", help="Write matches to this file instead of stdout."),
@@ -116,8 +108,7 @@ def detect(
     """Run the enabled Sigma rules over event files and print every match."""
     if output_format not in FORMATS:
         fail(f"unknown format {output_format!r} (choose from {', '.join(FORMATS)})", code=2)
-    if mapping not in MAPPING_NAMES:
-        fail(f"unknown mapping {mapping!r} (choose from {', '.join(MAPPING_NAMES)})", code=2)
+    check_mapping(mapping)
     selection = selection_from_options(
         folders=folder,
         exclude_folders=exclude_folder,
@@ -376,6 +367,8 @@ class _Run:
         try:
             for batch in _batches(path, self.fields, self.plan.ruleset.needs_values):
                 self.batch(path, batch)
+                # drop this batch before the reader builds the next: memory stays one batch
+                del batch
                 if progress is not None and task is not None:
                     position = _read_position(path)
                     if position is not None:

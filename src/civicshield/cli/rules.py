@@ -35,6 +35,8 @@ from civicshield.cli._selection import (
     MinLevelOption,
     StatusOption,
     TagOption,
+    check_mapping,
+    mapping_option,
     selection_from_options,
 )
 from civicshield.core import Invalid, NotFound
@@ -261,13 +263,16 @@ def validate(
     tag: TagOption = None,
     folder: FolderOption = None,
     exclude_folder: ExcludeFolderOption = None,
+    mapping: Annotated[str, mapping_option("combined")] = "combined",
     json_output: JsonOption = False,
 ) -> None:
     """Parse every rule file; print each problem as `file:line: reason`; with --compile also
     each rule that cannot be compiled as `file: reason`. Exit 1 if any."""
     from civicshield.detect import select
     from civicshield.detect.engine import compile_rules
+    from civicshield.detect.engine.mappings import mapping_named
 
+    check_mapping(mapping)
     compile_them = compile_them or report_file is not None
     # validate checks everything, deprecated rules included, unless the options narrow it
     selection = selection_from_options(
@@ -280,10 +285,10 @@ def validate(
     )
     report = _load(ctx, rules)
     chosen = select(report.rules, selection)
-    ruleset = compile_rules(chosen) if compile_them else None
+    ruleset = compile_rules(chosen, mapping_named(mapping)) if compile_them else None
     if report_file is not None and ruleset is not None:
         command = _validate_command(
-            rules, report_file, min_level, status, tag, folder, exclude_folder
+            rules, report_file, min_level, status, tag, folder, exclude_folder, mapping
         )
         roots = rules or report.roots  # as given: no absolute paths in a committed report
         text = compile_report(report, chosen, ruleset, command=command, roots=roots)
@@ -334,14 +339,17 @@ def run_rule_test(
     output_format: Annotated[
         str, typer.Option("--format", help="Match output: table or jsonl.")
     ] = "table",
+    mapping: Annotated[str, mapping_option("windows")] = "windows",
 ) -> None:
     """Run one rule over event files and print each match with the fields the rule reads."""
     from civicshield.detect.engine import VALUES_FIELD, compile_rules
+    from civicshield.detect.engine.mappings import mapping_named
 
+    check_mapping(mapping)
     if output_format not in TEST_FORMATS:
         fail(f"unknown format {output_format!r} (choose from {', '.join(TEST_FORMATS)})", code=2)
     info = _lookup(ctx, rule, rules)
-    ruleset = compile_rules([info])
+    ruleset = compile_rules([info], mapping_named(mapping))
     if ruleset.unsupported:
         fail(f"rule {info.id} ({info.path}) cannot be compiled: {ruleset.unsupported[0].reason}")
     err = console(stderr=True)
@@ -506,6 +514,7 @@ def _validate_command(
     tag: list[str] | None,
     folder: list[str] | None,
     exclude_folder: list[str] | None,
+    mapping: str,
 ) -> str:
     """The command line that regenerates the report (written into it)."""
     import shlex
@@ -520,7 +529,7 @@ def _validate_command(
         ("--exclude-folder", exclude_folder or []),
     ]
     args += [a for name, values in options for v in values for a in (name, v)]
-    args += ["--report", str(report_file)]
+    args += ["--mapping", mapping, "--report", str(report_file)]
     return shlex.join(args)
 
 

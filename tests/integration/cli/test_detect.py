@@ -193,7 +193,7 @@ def test_unknown_level_is_a_usage_error(cli: Cli, tmp_path: Path) -> None:
 
 
 def test_mapping_names_are_the_engines() -> None:
-    from civicshield.cli.detect import MAPPING_NAMES
+    from civicshield.cli._selection import MAPPING_NAMES
     from civicshield.detect.engine.mappings import MAPPINGS
 
     assert set(MAPPING_NAMES) == set(MAPPINGS)

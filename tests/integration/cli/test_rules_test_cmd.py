@@ -244,7 +244,10 @@ def test_validate_compile_lists_uncompilable_rules_and_writes_a_report(
 ) -> None:
     tree = make_tree(tmp_path / "rules")
     report = tmp_path / "out" / "report.md"
-    result = cli("rules", "validate", "--rules", str(tree), "--report", str(report))
+    # the Windows mapping cannot run the Linux rule (the default, combined, can: below)
+    result = cli(
+        "rules", "validate", "--rules", str(tree), "--mapping", "windows", "--report", str(report)
+    )
     assert result.exit_code == 1
     assert any(
         line.startswith("linux/shell.yml: not compiled: ") for line in result.stdout.splitlines()
@@ -253,6 +256,7 @@ def test_validate_compile_lists_uncompilable_rules_and_writes_a_report(
 
     text = report.read_text(encoding="utf-8")
     assert "civicshield rules validate --compile --rules" in text and "--report" in text
+    assert "--mapping windows" in text
     assert "| Non-deprecated rules compiled | 3 of 4 (75.0%) |" in text
     assert "| `linux` | 1 | 0 | 1 |" in text
     [row] = [line for line in text.splitlines() if line.startswith("| `linux/shell.yml`")]
@@ -262,7 +266,13 @@ def test_validate_compile_lists_uncompilable_rules_and_writes_a_report(
     # the selection narrows what is compiled; everything compiles: exit 0
     ok = cli.ok("rules", "validate", "--rules", str(tree), "--compile", "--folder", "windows")
     assert "3 of 3 rules compile" in ok.stdout
+    combined = cli.ok("rules", "validate", "--rules", str(tree), "--compile")
+    assert "5 of 5 rules compile" in combined.stdout + combined.stderr
 
-    data = json.loads(cli("rules", "validate", "--rules", str(tree), "--compile", "--json").stdout)
+    data = json.loads(
+        cli(
+            "rules", "validate", "--rules", str(tree), "--compile", "--mapping", "windows", "--json"
+        ).stdout
+    )
     assert data["compile"]["compiled"] == 4
     assert [u["file"] for u in data["compile"]["unsupported"]] == ["linux/shell.yml"]
