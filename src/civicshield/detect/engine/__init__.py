@@ -7,8 +7,9 @@ and evaluated over batches of events. No I/O here; readers live in `civicshield.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from civicshield.core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from civicshield.detect.engine.compiler import (
@@ -87,10 +88,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _WHERE)
