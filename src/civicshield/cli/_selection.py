@@ -123,7 +123,7 @@ def selection_from_options(
 
 # The names of `civicshield.detect.engine.mappings.MAPPINGS`, spelled out here because that
 # module imports pySigma, which a warm `detect` must not (a test keeps the two equal).
-MAPPING_NAMES = ("windows", "winlogbeat", "linux", "combined")
+MAPPING_NAMES = ("windows", "winlogbeat", "linux", "combined", "tagged")
 
 
 def mapping_option(default: str) -> Any:
@@ -131,7 +131,8 @@ def mapping_option(default: str) -> Any:
     return typer.Option(
         "--mapping",
         help="Event shape: windows (flattened Windows JSON and EVTX), winlogbeat (ECS JSON),"
-        " linux (auditd, Sysmon for Linux, syslog JSON) or combined (windows+linux)."
+        " linux (auditd, Sysmon for Linux, syslog JSON), tagged (events naming their log source"
+        " in logsource.product/service/category) or combined (windows, linux, else tagged)."
         f" Default: {default}.",
     )
 

@@ -18,6 +18,10 @@ imported and those few files parsed (measured: 0.35 s more on a warm run over
 correlation runs even when the selection leaves it out (its own matches are then not printed),
 and `generate: false` (the default) keeps a base rule's own matches out of the output, as the
 Sigma correlation specification says (*Generate*).
+
+`--logsource PRODUCT[/SERVICE][:CATEGORY]` declares the log source of inputs that do not say it
+themselves: it adds the `logsource.product` / `.service` / `.category` columns the `tagged`
+(and `combined`) mapping routes on to every batch, keeping an event's own value where it has one.
 """
 
 from __future__ import annotations
@@ -61,7 +65,7 @@ if TYPE_CHECKING:
     from civicshield.detect.engine import CompiledCorrelation, CompiledRuleSet, Unsupported
     from civicshield.detect.readers import JsonlBatch
 
-__all__ = ["detect"]
+__all__ = ["LOGSOURCE_FIELDS", "detect", "parse_logsource"]
 
 FORMATS = ("table", "jsonl", "csv")
 CSV_COLUMNS = ("rule_id", "rule_title", "level", "author", "tags", "source", "line")
@@ -70,6 +74,10 @@ CSV_COLUMNS = ("rule_id", "rule_title", "level", "author", "tags", "source", "li
 TIME_FIELDS = ("SystemTime", "@timestamp")
 _EVTX_MAGIC = b"ElfFile\x00"
 _READ_ERRORS = (OSError, EOFError, zlib.error, gzip.BadGzipFile, UnicodeDecodeError)
+# `civicshield.detect.engine.mappings.LOGSOURCE_FIELDS`, spelled out: that module imports
+# pySigma, which a warm run must not (a test keeps the two equal).
+LOGSOURCE_FIELDS = ("logsource.product", "logsource.service", "logsource.category")
+_ROUTES_ON_TAGS = ("tagged", "combined")
 
 
 def detect(
@@ -96,6 +104,16 @@ def detect(
     exclude_folder: ExcludeFolderOption = None,
     include_deprecated: IncludeDeprecatedOption = False,
     mapping: Annotated[str, mapping_option("windows")] = "windows",
+    logsource: Annotated[
+        str | None,
+        typer.Option(
+            "--logsource",
+            metavar="PRODUCT[/SERVICE][:CATEGORY]",
+            help="Log source of the inputs for the tagged/combined mappings, e.g. aws/cloudtrail,"
+            " okta/okta or :proxy; an event's own logsource.* values win.",
+            show_default=False,
+        ),
+    ] = None,
     output: Annotated[
         Path | None,
         typer.Option("--output", help="Write matches to this file instead of stdout."),
@@ -109,6 +127,7 @@ def detect(
     if output_format not in FORMATS:
         fail(f"unknown format {output_format!r} (choose from {', '.join(FORMATS)})", code=2)
     check_mapping(mapping)
+    tags = parse_logsource(logsource) if logsource is not None else {}
     selection = selection_from_options(
         folders=folder,
         exclude_folders=exclude_folder,
@@ -118,6 +137,9 @@ def detect(
         include_deprecated=include_deprecated,
     )
     err = console(stderr=True)
+    if tags and mapping not in _ROUTES_ON_TAGS:
+        note = f"note: --logsource has no effect with --mapping {mapping} (only tagged, combined)"
+        err.print(Text(note, style="yellow"))
     loaded = _compiled_rules(ctx, rules, mapping, use_cache=not no_cache, err=err)
     plan = _plan(loaded, selection, mapping)
     _warn_unsupported(plan.unsupported, err)
@@ -128,7 +150,7 @@ def detect(
         stream: IO[str] = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     except OSError as exc:
         fail(f"cannot write matches to {output}: {exc.strerror or exc}")
-    run = _Run(plan, _Writer(output_format, stream), err)
+    run = _Run(plan, _Writer(output_format, stream), err, tags)
     try:
         with _progress(err) as progress:
             for path in paths:
@@ -141,6 +163,36 @@ def detect(
     _summary(run.summary, run.events, run.bad_lines)
     if run.unreadable:
         fail(f"{len(run.unreadable)} input file(s) could not be read: {', '.join(run.unreadable)}")
+
+
+def parse_logsource(text: str) -> dict[str, str]:
+    """`PRODUCT[/SERVICE][:CATEGORY]` → {column: value} for the parts given (a usage error for
+    an empty or malformed one): `aws/cloudtrail`, `okta`, `:proxy`, `zeek/dns`, `linux:x`."""
+    head, _, category = text.partition(":")
+    product, _, service = head.partition("/")
+    parts = [p.strip() for p in (product, service, category)]
+    if not any(parts) or any(c in p for p in parts for c in "/:"):
+        fail(
+            f"--logsource {text!r}: expected PRODUCT[/SERVICE][:CATEGORY], e.g. aws/cloudtrail",
+            code=2,
+        )
+    return {name: value for name, value in zip(LOGSOURCE_FIELDS, parts, strict=True) if value}
+
+
+def _stamp(frame: pl.DataFrame, tags: dict[str, str]) -> pl.DataFrame:
+    """`frame` with the `--logsource` columns: the event's own value, else the given one."""
+    import polars as pl
+
+    if not tags:
+        return frame
+    return frame.with_columns(
+        (
+            pl.coalesce(pl.col(name), pl.lit(value, dtype=pl.String))
+            if name in frame.columns
+            else pl.lit(value, dtype=pl.String)
+        ).alias(name)
+        for name, value in tags.items()
+    )
 
 
 # -- rules --------------------------------------------------------------------------------------
@@ -347,8 +399,11 @@ def _batches(path: Path, fields: set[str], needs_values: bool) -> Iterator[Jsonl
 class _Run:
     """One `detect` run: evaluates batches, writes matches, keeps the correlations' input."""
 
-    def __init__(self, plan: _Plan, writer: _Writer, err: Console) -> None:
+    def __init__(
+        self, plan: _Plan, writer: _Writer, err: Console, tags: dict[str, str] | None = None
+    ) -> None:
         self.plan = plan
+        self.tags = tags or {}
         self.writer = writer
         self.err = err
         self.fields = plan.fields
@@ -386,11 +441,12 @@ class _Run:
         for bad in batch.bad_lines:
             self.err.print(Text(f"warning: skipped {bad}", style="yellow"))
         self.bad_lines += len(batch.bad_lines)
-        self.events += batch.frame.height
-        matches = evaluate(self.plan.ruleset, batch.frame)
+        frame = _stamp(batch.frame, self.tags)
+        self.events += frame.height
+        matches = evaluate(self.plan.ruleset, frame)
         if matches.height == 0:
             return
-        lines = batch.frame.get_column("_line").to_list()
+        lines = frame.get_column("_line").to_list()
         output_ids = self.plan.output_ids
         for row in matches.iter_rows(named=True):
             if row["rule_id"] not in output_ids:
@@ -407,7 +463,7 @@ class _Run:
             self.writer.write(record)
             self.summary[(row["rule_id"], row["rule_title"], row["level"] or "")] += 1
         if self.plan.correlations:
-            self._keep_for_correlation(path, batch.frame, matches)
+            self._keep_for_correlation(path, frame, matches)
 
     def _keep_for_correlation(self, path: Path, frame: pl.DataFrame, matches: pl.DataFrame) -> None:
         """The base-rule matches with what `correlate` reads: event time, key and fields."""

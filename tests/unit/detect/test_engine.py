@@ -18,6 +18,7 @@ from sigma.collection import SigmaCollection
 
 from civicshield.detect.engine import (
     CompiledRuleSet,
+    Route,
     Unsupported,
     WindowsNativeMapping,
     compile_rule,
@@ -454,3 +455,27 @@ def test_new_expressions_serialise(body: str) -> None:
     assert not isinstance(compiled, Unsupported)
     blob = compiled.expr.meta.serialize(format="binary")
     assert pl.Expr.deserialize(io.BytesIO(blob), format="binary").meta.eq(compiled.expr)
+
+
+def test_windows_log_sources_beyond_the_sysmon_pipeline() -> None:
+    from civicshield.detect.engine import route_windows
+
+    detected = route_windows("windows", "file_executable_detected", None)
+    assert isinstance(detected, Route) and detected.event_ids == ("29",)
+    kernel = route_windows("windows", "file_access", None)
+    assert isinstance(kernel, Route)
+    assert kernel.extra == (("Provider_Name", ("Microsoft-Windows-Kernel-File",)),)
+    smb = route_windows("windows", None, "smbserver-connectivity")
+    assert isinstance(smb, Route)
+    assert smb.channels == ("Microsoft-Windows-SMBServer/Connectivity",)
+    rule = make_rule(
+        "    selection:\n        FileName|endswith: '\\\\credhist'\n    condition: selection",
+        "category: file_access\n    product: windows",
+    )
+    compiled = compile_rule(rule, WindowsNativeMapping())
+    assert not isinstance(compiled, Unsupported)
+    events = [
+        {"Provider_Name": "Microsoft-Windows-Kernel-File", "FileName": "C:\\x\\CREDHIST"},
+        {"Provider_Name": "Microsoft-Windows-Sysmon", "FileName": "C:\\x\\credhist"},
+    ]
+    assert evaluate(CompiledRuleSet([compiled]), frame(events))["event_index"].to_list() == [0]

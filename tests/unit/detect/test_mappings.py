@@ -1,4 +1,4 @@
-"""Field mappings: Winlogbeat (and its pySigma pipeline), Linux, the registry."""
+"""Field mappings: Winlogbeat (and its pySigma pipeline), Linux, tagged, the registry."""
 
 from __future__ import annotations
 
@@ -12,12 +12,15 @@ from sigma.collection import SigmaCollection
 from civicshield.detect.engine import NoRoute, Route, WindowsNativeMapping, compile_rules, evaluate
 from civicshield.detect.engine.mappings import (
     AUDIT_RECORD_TYPES,
+    LOGSOURCE_FIELDS,
     MAPPINGS,
     CombinedMapping,
     LinuxMapping,
+    TaggedMapping,
     UnknownMappingError,
     WinlogbeatMapping,
     mapping_named,
+    route_tagged,
     winlogbeat_pipeline,
 )
 from civicshield.detect.readers import batch_from_lines
@@ -40,8 +43,8 @@ def make_rule(logsource: str, detection: str = "    sel:\n        Image: x\n    
     return _info(rule, Path("/r/t.yml"), "t.yml")
 
 
-def logsource(product: str, category: str | None = None, service: str | None = None) -> str:
-    text = f"    product: {product}\n"
+def logsource(product: str | None, category: str | None = None, service: str | None = None) -> str:
+    text = f"    product: {product}\n" if product else ""
     text += f"    category: {category}\n" if category else ""
     text += f"    service: {service}\n" if service else ""
     return text
@@ -194,10 +197,11 @@ def test_syslog_services_route_on_appname_and_facility() -> None:
 
 # -- registry -----------------------------------------------------------------------------------
 def test_registry_and_mapping_named() -> None:
-    assert set(MAPPINGS) == {"windows", "winlogbeat", "linux", "combined"}
+    assert set(MAPPINGS) == {"windows", "winlogbeat", "linux", "combined", "tagged"}
     assert isinstance(mapping_named("windows"), WindowsNativeMapping)
     assert isinstance(mapping_named("winlogbeat"), WinlogbeatMapping)
-    with pytest.raises(UnknownMappingError, match="choose one of: combined, linux, windows"):
+    assert isinstance(mapping_named("tagged"), TaggedMapping)
+    with pytest.raises(UnknownMappingError, match="choose one of: combined, linux, tagged, win"):
         mapping_named("splunk")
 
 
@@ -208,4 +212,80 @@ def test_combined_routes_by_product() -> None:
     assert isinstance(windows, Route) and windows.channels == (SYSMON,)
     assert isinstance(linux, Route) and linux.channels == ("Linux-Sysmon/Operational",)
     other = combined.route(make_rule(logsource("macos", category="process_creation")))
-    assert isinstance(other, NoRoute) and "'macos'" in other.reason
+    assert other == Route(
+        extra=(("logsource.product", ("macos",)), ("logsource.category", ("process_creation",)))
+    )
+    # Windows/Linux log sources their own mappings lack keep those mappings' reasons
+    unmapped = combined.route(make_rule(logsource("windows", category="no_such_category")))
+    assert isinstance(unmapped, NoRoute) and "'no_such_category'" in unmapped.reason
+
+
+def test_combined_runs_tagged_rules_on_tagged_events_only() -> None:
+    aws = make_rule(logsource("aws", service="cloudtrail"), EVENT_NAME)
+    windows = make_rule(logsource("windows", category="process_creation"))
+    events: list[dict[str, object]] = [
+        {"eventName": "DeleteBucket", "logsource": {"product": "aws", "service": "cloudtrail"}},
+        {"eventName": "DeleteBucket"},
+        {"Channel": SYSMON, "EventID": 1, "Image": "x", "logsource.product": "aws"},
+    ]
+    assert fired(aws, CombinedMapping(), events) == [0]
+    assert fired(windows, CombinedMapping(), events) == [2]  # no tag needed for Windows
+
+
+# -- tagged -------------------------------------------------------------------------------------
+EVENT_NAME = "    sel:\n        eventName: DeleteBucket\n    condition: sel\n"
+
+
+def tagged(source: str, events: list[dict[str, object]]) -> list[int]:
+    return fired(make_rule(source, EVENT_NAME), TaggedMapping(), events)
+
+
+def event(**tags: str) -> dict[str, object]:
+    return {"eventName": "DeleteBucket", **{f"logsource.{k}": v for k, v in tags.items()}}
+
+
+def test_tagged_routes_on_what_the_rule_sets() -> None:
+    route = TaggedMapping().route(make_rule(logsource("aws", service="cloudtrail")))
+    assert route == Route(
+        extra=(("logsource.product", ("aws",)), ("logsource.service", ("cloudtrail",)))
+    )
+    assert route.fields == frozenset({"logsource.product", "logsource.service"})
+    assert set(route.fields) <= set(LOGSOURCE_FIELDS)
+    assert TaggedMapping().field("eventSource") == "eventSource"  # native names
+
+
+def test_tagged_product_only() -> None:
+    events = [event(product="aws"), event(product="aws", service="cloudtrail"), event()]
+    assert tagged(logsource("aws"), events) == [0, 1]
+
+
+def test_tagged_product_and_service() -> None:
+    events = [
+        event(product="aws", service="cloudtrail"),
+        event(product="aws"),  # no service tag: not this rule's source
+        event(product="aws", service="s3"),
+        event(product="gcp", service="cloudtrail"),
+    ]
+    assert tagged(logsource("aws", service="cloudtrail"), events) == [0]
+
+
+def test_tagged_category_only() -> None:
+    events = [event(category="proxy"), event(product="zeek", category="proxy"), event()]
+    assert tagged(logsource(None, category="proxy"), events) == [0, 1]
+    assert tagged(logsource(None, category="webserver"), events) == []
+
+
+def test_tagged_is_case_insensitive_and_reads_nested_tags() -> None:
+    events: list[dict[str, object]] = [
+        event(product="AWS", service="CloudTrail"),
+        {"eventName": "DeleteBucket", "logsource": {"product": "Aws", "service": "cloudtrail"}},
+    ]
+    assert tagged(logsource("aws", service="cloudtrail"), events) == [0, 1]
+    upper = "    product: AWS\n    service: CLOUDTRAIL\n"
+    assert tagged(upper, [event(product="aws", service="cloudtrail")]) == [0]
+
+
+def test_tagged_without_a_logsource_has_no_route() -> None:
+    # pySigma refuses such a rule; the route still must not be "every event"
+    route = route_tagged(None, None, None)
+    assert isinstance(route, NoRoute) and "nothing to route on" in route.reason

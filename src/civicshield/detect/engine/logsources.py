@@ -69,6 +69,29 @@ SYSMON_CATEGORIES: dict[str, tuple[int, ...]] = {
     "sysmon_error": (255,),
 }
 
+# Sysmon event ids pySigma's own log-source validator knows (`sigma.validators.core.logsources`)
+# but pySigma-pipeline-sysmon does not map (Sysmon 15+): routed the same way.
+SYSMON_CATEGORIES.update(
+    {
+        "clipboard_change": (24,),
+        "file_delete_detected": (26,),
+        "file_block_executable": (27,),
+        "file_block_shredding": (28,),
+        "file_executable_detected": (29,),
+    }
+)
+
+# Categories whose rules name the Microsoft-Windows-Kernel-File ETW provider as their
+# requirement (`definition:`): events from that provider, whatever channel collected them.
+KERNEL_FILE_PROVIDER = "Microsoft-Windows-Kernel-File"
+KERNEL_FILE_CATEGORIES = frozenset({"file_access", "file_rename"})
+PROVIDER_FIELD = "Provider_Name"
+
+# Windows services with an event log channel that pySigma's table lacks.
+EXTRA_SERVICE_CHANNELS: dict[str, tuple[str, ...]] = {
+    "smbserver-connectivity": ("Microsoft-Windows-SMBServer/Connectivity",),
+}
+
 # pySigma-pipeline-windows `windows_generic_category_channel_mapping`: category → (service, id).
 POWERSHELL_CATEGORIES: dict[str, tuple[str, int]] = {
     "ps_module": ("powershell", 4103),
@@ -109,12 +132,17 @@ def route_windows(
         elif category in POWERSHELL_CATEGORIES:
             service_for_category, event_id = POWERSHELL_CATEGORIES[category]
             event_ids = (event_id,)
+        elif category in KERNEL_FILE_CATEGORIES:
+            return Route(extra=((PROVIDER_FIELD, (KERNEL_FILE_PROVIDER,)),))
         else:
             return NoRoute(f"logsource category {category!r} is not mapped")
         # the pipelines change the logsource's service to the category's own
         channels = WINDOWS_SERVICE_CHANNELS[service_for_category]
     elif service is not None:
-        if service not in WINDOWS_SERVICE_CHANNELS:
+        if service in EXTRA_SERVICE_CHANNELS:
+            channels = EXTRA_SERVICE_CHANNELS[service]
+        elif service not in WINDOWS_SERVICE_CHANNELS:
             return NoRoute(f"logsource service {service!r} is not mapped")
-        channels = WINDOWS_SERVICE_CHANNELS[service]
+        else:
+            channels = WINDOWS_SERVICE_CHANNELS[service]
     return Route(channels=channels, event_ids=tuple(str(i) for i in event_ids))

@@ -1,4 +1,4 @@
-"""Log-source mappings beyond native Windows JSON: Winlogbeat/ECS JSON and Linux JSON.
+"""Log-source mappings beyond native Windows JSON: Winlogbeat/ECS JSON, Linux JSON, tagged.
 
 A mapping tells the compiler which events a rule sees (`route`) and which column each Sigma
 field name reads (`field`). Tables, routing and sources: `docs/detect-mappings.md`.
@@ -9,8 +9,12 @@ field name reads (`field`). Tables, routing and sources: `docs/detect-mappings.m
   same translation; `WinlogbeatMapping.field` calls the pipeline's own transformation.
 * `LinuxMapping`: `product: linux` rules over auditd records, Sysmon for Linux events and
   syslog messages as JSON; native field names.
+* `TaggedMapping`: any product's own logs (CloudTrail, Okta, proxy, …) whose events declare
+  their log source in `logsource.product` / `logsource.service` / `logsource.category`
+  (`civicshield detect --logsource` stamps them); native field names.
+* `CombinedMapping`: Windows and Linux by product, every other log source tagged.
 * `MAPPINGS` / `mapping_named`: the registry the CLI chooses from (`windows`, `winlogbeat`,
-  `linux`, `combined`).
+  `linux`, `combined`, `tagged`).
 """
 
 from __future__ import annotations
@@ -36,6 +40,10 @@ __all__ = [
     "AUDIT_RECORD_TYPES",
     "LINUX_SYSMON_CATEGORIES",
     "LINUX_SYSMON_CHANNEL",
+    "LOGSOURCE_CATEGORY_FIELD",
+    "LOGSOURCE_FIELDS",
+    "LOGSOURCE_PRODUCT_FIELD",
+    "LOGSOURCE_SERVICE_FIELD",
     "MAPPINGS",
     "SYSLOG_FACILITIES",
     "SYSLOG_SERVICES",
@@ -45,9 +53,11 @@ __all__ = [
     "WINLOGBEAT_SYSTEM_FIELDS",
     "CombinedMapping",
     "LinuxMapping",
+    "TaggedMapping",
     "UnknownMappingError",
     "WinlogbeatMapping",
     "mapping_named",
+    "route_tagged",
     "winlogbeat_field",
     "winlogbeat_pipeline",
 ]
@@ -278,21 +288,60 @@ class LinuxMapping:
         return name
 
 
+# -- tagged -------------------------------------------------------------------------------------
+# Reserved event columns declaring an event's log source (dotted: the JSONL reader takes the
+# literal key when present, else the nested `{"logsource": {...}}` path). `civicshield detect`
+# spells them out again (it must not import this pySigma-importing module; a test keeps them equal).
+LOGSOURCE_PRODUCT_FIELD = "logsource.product"
+LOGSOURCE_SERVICE_FIELD = "logsource.service"
+LOGSOURCE_CATEGORY_FIELD = "logsource.category"
+LOGSOURCE_FIELDS: tuple[str, ...] = (
+    LOGSOURCE_PRODUCT_FIELD,
+    LOGSOURCE_SERVICE_FIELD,
+    LOGSOURCE_CATEGORY_FIELD,
+)
+
+
+def route_tagged(product: str | None, category: str | None, service: str | None) -> Route | NoRoute:
+    """Events whose declared log source equals the rule's (case-insensitive), for each of
+    product / service / category the rule sets; what the rule leaves out is not checked."""
+    wanted = (
+        (LOGSOURCE_PRODUCT_FIELD, product),
+        (LOGSOURCE_SERVICE_FIELD, service),
+        (LOGSOURCE_CATEGORY_FIELD, category),
+    )
+    extra = tuple((name, (value,)) for name, value in wanted if value)
+    if not extra:  # it would see every event of every source
+        return NoRoute("logsource has no product, service or category: nothing to route on")
+    return Route(extra=extra)
+
+
+class TaggedMapping:
+    """Any product's own logs, routed by the events' `logsource.*` tags; native field names
+    (the rules use the product's own names, e.g. CloudTrail `eventName`)."""
+
+    def route(self, rule: RuleInfo) -> Route | NoRoute:
+        return route_tagged(rule.product, rule.category, rule.service)
+
+    def field(self, name: str) -> str:
+        return name
+
+
 class CombinedMapping:
-    """Windows and Linux rules in one run (native field names): route by the rule's product.
-    A product-only rule of either OS sees every event of the input."""
+    """Windows, Linux and tagged rules in one run (native field names): `windows` and `linux`
+    rules route as their own mappings do (a product-only rule of either OS sees every event of
+    the input); every other rule, with another product or none, routes on the `logsource.*`
+    tags (`TaggedMapping`)."""
 
     def __init__(self) -> None:
         self._by_product: dict[str, LogsourceMapping] = {
             "windows": WindowsNativeMapping(),
             "linux": LinuxMapping(),
         }
+        self._tagged = TaggedMapping()
 
     def route(self, rule: RuleInfo) -> Route | NoRoute:
-        mapping = self._by_product.get(rule.product or "")
-        if mapping is None:
-            wanted = " or ".join(repr(p) for p in self._by_product)
-            return NoRoute(f"logsource product {rule.product!r} is not mapped (only {wanted})")
+        mapping = self._by_product.get(rule.product or "", self._tagged)
         return mapping.route(rule)
 
     def field(self, name: str) -> str:
@@ -305,6 +354,7 @@ MAPPINGS: dict[str, LogsourceMapping] = {
     "winlogbeat": WinlogbeatMapping(),
     "linux": LinuxMapping(),
     "combined": CombinedMapping(),
+    "tagged": TaggedMapping(),
 }
 
 

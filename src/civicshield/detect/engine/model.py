@@ -39,7 +39,7 @@ ENGINE_VERSION = "4"
 # table (`SYSMON_CATEGORIES`, `POWERSHELL_CATEGORIES`, the service channels), `route_windows` or
 # a `LogsourceMapping`'s field mapping changes, so cached routes/field names are rebuilt. (The
 # pySigma version is also part of the key, which covers `windows_logsource_mapping` updates.)
-MAPPING_VERSION = "2"
+MAPPING_VERSION = "4"
 
 VALUES_FIELD = "_values"  # all scalar values of an event, joined by \x1f (keyword rules)
 CHANNEL_FIELD = "Channel"
