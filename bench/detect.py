@@ -482,8 +482,8 @@ pairs only in the anchor, {anchor_diff["only_reference"]} only in the reference)
 Against the anchor's whole process, ours is {o1["ratio_process"]}× (1x) and
 {o20["ratio_process"]}× (20x). Our matches scale with the copies: {scale_md}. Our 1x
 (rule, line) pairs against `zircolite_reference.json`: {o1["vs_reference"]["only_ours"]} only
-ours, {o1["vs_reference"]["only_reference"]} only the reference's (each difference is to be
-explained in `docs/detect-semantics.md`).
+ours, {o1["vs_reference"]["only_reference"]} only the reference's (each difference is explained,
+with its cause and the Sigma specification clause, in `docs/detect-zircolite.md`).
 
 | Target | Goal | Measured | |
 |---|---|---:|---|
