@@ -123,14 +123,54 @@ def batch_from_lines(
     """One batch from (line number, JSON text) pairs; `fields` as for `read_jsonl`."""
     wanted = sorted(set(fields) - {RAW_FIELD, LINE_FIELD, VALUES_FIELD})
     kept = [(n, t) for n, t in lines if t.strip()]
-    frame = _fast(kept, wanted, raw=raw)
-    if frame is None:
-        return _slow(source, kept, wanted, values=values, raw=raw)
+    frames: list[pl.DataFrame] = []
+    bad: list[BadLine] = []
+    _split(source, kept, wanted, raw=raw, frames=frames, bad=bad)
+    frame = frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical_relaxed")
     if values:
         frame = frame.with_columns(
-            pl.Series(VALUES_FIELD, [values_text(t) for _, t in kept], dtype=pl.String)
+            pl.Series(
+                VALUES_FIELD,
+                [values_text(t) for t in frame.get_column(RAW_FIELD)]
+                if raw
+                else [values_text(t) for t in _kept_texts(kept, frame)],
+                dtype=pl.String,
+            )
         )
-    return JsonlBatch(frame)
+    return JsonlBatch(frame, bad)
+
+
+def _kept_texts(kept: list[tuple[int, bytes]], frame: pl.DataFrame) -> list[bytes]:
+    by_number = dict(kept)
+    return [by_number[n] for n in frame.get_column(LINE_FIELD)]
+
+
+_SLOW_BELOW = 256  # lines: below this, a part Polars refuses is read line by line
+
+
+def _split(
+    source: str,
+    part: list[tuple[int, bytes]],
+    wanted: list[str],
+    *,
+    raw: bool,
+    frames: list[pl.DataFrame],
+    bad: list[BadLine],
+) -> None:
+    """Read `part` with Polars; when Polars refuses it, halve it and try again, so one bad line
+    costs the slow path for a few hundred lines, not for the whole batch."""
+    frame = _fast(part, wanted, raw=raw)
+    if frame is not None:
+        frames.append(frame)
+        return
+    if len(part) <= _SLOW_BELOW:
+        slow = _slow(source, part, wanted, values=False, raw=raw)
+        frames.append(slow.frame)
+        bad.extend(slow.bad_lines)
+        return
+    middle = len(part) // 2
+    _split(source, part[:middle], wanted, raw=raw, frames=frames, bad=bad)
+    _split(source, part[middle:], wanted, raw=raw, frames=frames, bad=bad)
 
 
 # -- fast path: Polars' JSON reader ---------------------------------------------------------------
