@@ -22,6 +22,8 @@ class Permission(StrEnum):
     AUDIT_VERIFY = "audit:verify"
     JOBS_READ = "jobs:read"
     JOBS_MANAGE = "jobs:manage"
+    RULES_READ = "rules:read"
+    RULES_MANAGE = "rules:manage"
 
     @property
     def label(self) -> str:
@@ -39,6 +41,8 @@ _LABELS = {
     Permission.AUDIT_VERIFY: N_("Verify the audit chain"),
     Permission.JOBS_READ: N_("See background jobs"),
     Permission.JOBS_MANAGE: N_("Run and retry background jobs"),
+    Permission.RULES_READ: N_("See the detection rule catalogue"),
+    Permission.RULES_MANAGE: N_("Rebuild the detection rule catalogue"),
 }
 
 _EVERYONE = {Permission.DASHBOARD_VIEW, Permission.PROFILE_SELF}
@@ -46,8 +50,8 @@ _STAFF = _EVERYONE | {Permission.TOKENS_OWN, Permission.JOBS_READ}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.ANALYST: frozenset(_STAFF | {Permission.AUDIT_READ}),
-    Role.RESPONDER: frozenset(_STAFF),
+    Role.ANALYST: frozenset(_STAFF | {Permission.AUDIT_READ, Permission.RULES_READ}),
+    Role.RESPONDER: frozenset(_STAFF | {Permission.RULES_READ}),
     Role.PRIVACY_OFFICER: frozenset(_STAFF | {Permission.AUDIT_READ}),
     Role.SECTOR_OPERATOR: frozenset(_EVERYONE | {Permission.TOKENS_OWN}),
     Role.VIEWER: frozenset(_EVERYONE),

@@ -8,7 +8,7 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from civicshield.accounts import Permission, Principal, TokenCreate, UserRead
-from civicshield.core import Role, Sector
+from civicshield.core import Role, Sector, Severity
 from civicshield.jobs import JobLogRead, JobRead
 
 __all__ = [
@@ -24,6 +24,8 @@ __all__ = [
     "PasswordResetResult",
     "Problem",
     "ProblemFieldError",
+    "RuleDetail",
+    "RuleRead",
     "TokenCreateRequest",
 ]
 
@@ -158,3 +160,34 @@ class JobDefinitionRead(BaseModel):
     max_attempts: int
     backoff_seconds: int
     every_seconds: int | None = Field(description="Scheduled every N seconds, or null.")
+
+
+class RuleRead(BaseModel):
+    """One detection rule of the catalogue. Show `author` with the rule and its alerts
+    (Detection Rule License)."""
+
+    id: str = Field(examples=["5f92fff9-82e2-48eb-8fc1-8b133556a551"])
+    title: str
+    level: Severity | None
+    status: str | None = Field(examples=["test"])
+    author: str | None
+    tags: list[str] = Field(examples=[["attack.execution", "attack.t1059.001"]])
+    techniques: list[str] = Field(examples=[["T1059.001"]])
+    tactics: list[str] = Field(examples=[["execution"]])
+    product: str | None
+    category: str | None
+    service: str | None
+    path: str = Field(
+        description="Relative to its rules root.", examples=["windows/process_creation/x.yml"]
+    )
+    kind: Literal["rule", "correlation", "filter"]
+    deprecated: bool
+    runnable: bool = Field(description="Whether the detection engine can run the rule.")
+    reason: str | None = Field(description="Why the engine cannot run it; null when it can.")
+
+
+class RuleDetail(RuleRead):
+    source: str = Field(description="The rule file on the server.")
+    yaml: str | None = Field(
+        description="The rule file's text; null when the file is gone or cannot be read."
+    )

@@ -33,7 +33,7 @@ tokens_app = typer.Typer(
 # (a test keeps them equal)
 SCOPES = (
     "dashboard:view, profile:self, users:read, users:manage, tokens:own, tokens:manage,"
-    " audit:read, audit:verify, jobs:read, jobs:manage"
+    " audit:read, audit:verify, jobs:read, jobs:manage, rules:read, rules:manage"
 )
 accounts = lazy_module("civicshield.accounts")
 TOKEN_COLUMNS = (

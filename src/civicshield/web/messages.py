@@ -29,6 +29,7 @@ FLASH: dict[str, str] = {
     "job_retried": N_("The job was queued again."),
     "job_cancelled": N_("The job was cancelled."),
     "job_queued": N_("The job was queued."),
+    "catalog_queued": N_("The rule catalogue is being built. Reload this page in a minute."),
     "logged_out": N_("You have signed out."),
     "login_expired": N_("Your sign-in expired. Please sign in again."),
     "enrolment_expired": N_("The two-factor set-up expired. Please start again."),

@@ -33,6 +33,7 @@ class NavItem:
 
 CORE_NAV: tuple[NavItem, ...] = (
     NavItem("dashboard", N_("Dashboard"), "/", Permission.DASHBOARD_VIEW),
+    NavItem("rules", N_("Detection rules"), "/rules", Permission.RULES_READ),
     NavItem("users", N_("Users"), "/admin/users", Permission.USERS_READ, "admin"),
     NavItem("roles", N_("Roles"), "/admin/roles", Permission.USERS_READ, "admin"),
     NavItem("tokens", N_("API tokens"), "/tokens", Permission.TOKENS_OWN, "admin"),

@@ -11,6 +11,7 @@ from civicshield.web.routes import (
     jobs,
     preferences,
     profile,
+    rules,
     tokens,
     users,
     users_edit,
@@ -26,6 +27,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     tokens.router,
     audit.router,
     jobs.router,
+    rules.router,
     profile.router,
     preferences.router,
 )
