@@ -125,6 +125,10 @@ def compile_rules(
 def compile_rule(rule: RuleInfo, mapping: LogsourceMapping) -> CompiledRule | Unsupported:
     """One rule → one boolean expression (or the reason it cannot be compiled)."""
     if rule.kind != "rule" or not isinstance(rule.sigma, SigmaRule):
+        if rule.kind == "correlation":  # `civicshield detect` runs them (engine.correlation)
+            return Unsupported(
+                rule, "correlation rule: run over its base rules' matches, not as an expression"
+            )
         return Unsupported(rule, f"{rule.kind} rules are not supported yet")
     route = mapping.route(rule)
     if isinstance(route, NoRoute):

@@ -33,7 +33,7 @@ __all__ = [
 # a new or changed translation of a value / modifier / condition, a renamed column convention
 # (`lower_name`, `VALUES_FIELD`), new `CompiledRule` / `RuleInfo` fields the evaluator reads.
 # Pure refactors that produce identical expressions need no bump.
-ENGINE_VERSION = "4"
+ENGINE_VERSION = "5"
 
 # Part of the compiled rule cache key (`civicshield.detect.cache`). Bump it whenever a routing
 # table (`SYSMON_CATEGORIES`, `POWERSHELL_CATEGORIES`, the service channels), `route_windows` or
