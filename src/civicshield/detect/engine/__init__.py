@@ -11,6 +11,10 @@ from typing import TYPE_CHECKING
 
 from civicshield.core.lazy import lazy_exports
 
+# Imported now, not lazily: `evaluate` is also the name of its submodule, and importing the
+# submodule first would bind the package attribute to the module. Neither imports pySigma.
+from civicshield.detect.engine.evaluate import MATCH_SCHEMA, evaluate
+
 if TYPE_CHECKING:
     from civicshield.detect.engine.compiler import (
         ENGINE_VERSION,
@@ -23,10 +27,6 @@ if TYPE_CHECKING:
         CompiledCorrelation,
         compile_correlations,
         correlate,
-    )
-    from civicshield.detect.engine.evaluate import (
-        MATCH_SCHEMA,
-        evaluate,
     )
     from civicshield.detect.engine.logsources import (
         MAPPING_VERSION,
@@ -78,8 +78,6 @@ _WHERE = {
     "Unsupported": "civicshield.detect.engine.model",
     "VALUES_FIELD": "civicshield.detect.engine.model",
     "lower_name": "civicshield.detect.engine.model",
-    "MATCH_SCHEMA": "civicshield.detect.engine.evaluate",
-    "evaluate": "civicshield.detect.engine.evaluate",
     "MAPPING_VERSION": "civicshield.detect.engine.model",
     "route_windows": "civicshield.detect.engine.logsources",
     "CompiledCorrelation": "civicshield.detect.engine.correlation",
