@@ -24,6 +24,8 @@ class Permission(StrEnum):
     JOBS_MANAGE = "jobs:manage"
     RULES_READ = "rules:read"
     RULES_MANAGE = "rules:manage"
+    ASSETS_READ = "assets:read"
+    ASSETS_MANAGE = "assets:manage"
 
     @property
     def label(self) -> str:
@@ -43,6 +45,8 @@ _LABELS = {
     Permission.JOBS_MANAGE: N_("Run and retry background jobs"),
     Permission.RULES_READ: N_("See the detection rule catalogue"),
     Permission.RULES_MANAGE: N_("Rebuild the detection rule catalogue"),
+    Permission.ASSETS_READ: N_("See the asset inventory"),
+    Permission.ASSETS_MANAGE: N_("Add, change, retire and import assets"),
 }
 
 _EVERYONE = {Permission.DASHBOARD_VIEW, Permission.PROFILE_SELF}
@@ -50,11 +54,22 @@ _STAFF = _EVERYONE | {Permission.TOKENS_OWN, Permission.JOBS_READ}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.ANALYST: frozenset(_STAFF | {Permission.AUDIT_READ, Permission.RULES_READ}),
-    Role.RESPONDER: frozenset(_STAFF | {Permission.RULES_READ}),
+    Role.ANALYST: frozenset(
+        _STAFF
+        | {
+            Permission.AUDIT_READ,
+            Permission.RULES_READ,
+            Permission.ASSETS_READ,
+            Permission.ASSETS_MANAGE,
+        }
+    ),
+    Role.RESPONDER: frozenset(_STAFF | {Permission.RULES_READ, Permission.ASSETS_READ}),
     Role.PRIVACY_OFFICER: frozenset(_STAFF | {Permission.AUDIT_READ}),
-    Role.SECTOR_OPERATOR: frozenset(_EVERYONE | {Permission.TOKENS_OWN}),
-    Role.VIEWER: frozenset(_EVERYONE),
+    # Sector operators keep their own sectors' inventory (the service scopes them).
+    Role.SECTOR_OPERATOR: frozenset(
+        _EVERYONE | {Permission.TOKENS_OWN, Permission.ASSETS_READ, Permission.ASSETS_MANAGE}
+    ),
+    Role.VIEWER: frozenset(_EVERYONE | {Permission.ASSETS_READ}),
 }
 
 

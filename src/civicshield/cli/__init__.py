@@ -3,7 +3,7 @@
     civicshield [--data-dir PATH] [--database-url URL] [-v] COMMAND …
 
 Commands: `init`, `serve`, `demo`, `version`, and the groups `db`, `user`, `token`, `audit`,
-`worker`, `jobs`, `mail`, `rules`, and
+`worker`, `jobs`, `mail`, `rules`, `assets`, `vulns`, and
 `detect`; each has `--help`. Data commands accept `--json` (one JSON
 document on stdout). Errors print one red `error: …` line on stderr and exit 1 (usage errors
 exit 2).
@@ -19,6 +19,7 @@ import typer
 
 from civicshield import __version__
 from civicshield.cli._common import CliGroup, CliState, JsonOption, emit_json
+from civicshield.cli.assets import assets_app
 from civicshield.cli.audit import audit_app
 from civicshield.cli.db import db_app, init
 from civicshield.cli.demo import demo as demo_command
@@ -29,6 +30,7 @@ from civicshield.cli.rules import rules_app
 from civicshield.cli.serve import serve as serve_command
 from civicshield.cli.tokens import tokens_app
 from civicshield.cli.users import users_app
+from civicshield.cli.vulns import vulns_app
 from civicshield.cli.worker import worker_app
 from civicshield.core.logging import configure_logging
 
@@ -100,6 +102,8 @@ app.add_typer(worker_app, name="worker")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(mail_app, name="mail")
 app.add_typer(rules_app, name="rules")
+app.add_typer(assets_app, name="assets")
+app.add_typer(vulns_app, name="vulns")
 app.command("detect")(detect_command)
 app.command("version")(version)
 

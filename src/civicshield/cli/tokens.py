@@ -33,7 +33,8 @@ tokens_app = typer.Typer(
 # (a test keeps them equal)
 SCOPES = (
     "dashboard:view, profile:self, users:read, users:manage, tokens:own, tokens:manage,"
-    " audit:read, audit:verify, jobs:read, jobs:manage, rules:read, rules:manage"
+    " audit:read, audit:verify, jobs:read, jobs:manage, rules:read, rules:manage,"
+    " assets:read, assets:manage"
 )
 accounts = lazy_module("civicshield.accounts")
 TOKEN_COLUMNS = (

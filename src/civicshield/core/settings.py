@@ -81,6 +81,15 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     mail_from: str = "civicshield@localhost"
 
+    nvd_api_key: SecretStr | None = None
+    nvd_api_url: str = "https://services.nvd.nist.gov/rest/json/cves/2.0"
+    kev_url: str = (
+        "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"
+    )
+    epss_url: str = "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz"
+    cve5_api_url: str = "https://cveawg.mitre.org/api/cve"
+    feeds_cache_hours: float = Field(default=12.0, ge=0)
+
     worker_in_process: bool = True
     worker_poll_seconds: float = Field(default=2.0, gt=0)
     log_level: str = "INFO"
@@ -119,7 +128,7 @@ class Settings(BaseSettings):
     def _no_placeholder_secrets(self) -> Settings:
         if self.environment is Environment.DEVELOPMENT:
             return self
-        for name in ("secret_key", "smtp_password"):
+        for name in ("secret_key", "smtp_password", "nvd_api_key"):
             value: SecretStr | None = getattr(self, name)
             if (
                 value is not None

@@ -1,12 +1,15 @@
 """Every ORM model, imported so Alembic sees the whole schema (the one adapter allowed to)."""
 
 from civicshield.accounts.models import ApiToken, User, UserSession
+from civicshield.assets.models import Asset, AssetChange
 from civicshield.audit.models import AuditEntry, AuditHead
 from civicshield.jobs.models import Job, JobLogLine, JobSchedule
 from civicshield.store import Base
 
 __all__ = [
     "ApiToken",
+    "Asset",
+    "AssetChange",
     "AuditEntry",
     "AuditHead",
     "Base",

@@ -1,0 +1,180 @@
+"""`/api/v1/assets`: the inventory (assets:read to see, assets:manage to change and import).
+
+Sector operators see and change only their sectors' assets: another sector's asset answers
+404, creating or moving one into it 403. Every change is audited by the assets service.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Query, Request, Response
+from starlette.datastructures import UploadFile
+
+from civicshield import assets
+from civicshield.accounts import Permission
+from civicshield.api.deps import PaginationDep, PrincipalDep, RuntimeDep, SessionDep, require
+from civicshield.api.openapi import problems, resource_router
+from civicshield.api.schemas import Page
+from civicshield.assets import AssetDetail, AssetKind, AssetRead, ImportPreview, Lifecycle
+from civicshield.core import Sector
+from civicshield.core.errors import Invalid
+
+__all__ = ["router"]
+
+router = resource_router("/assets", "assets")
+READ = [Depends(require(Permission.ASSETS_READ))]
+MANAGE = [Depends(require(Permission.ASSETS_MANAGE))]
+
+
+@router.get("", dependencies=READ, summary="List assets")
+def list_assets(
+    session: SessionDep,
+    principal: PrincipalDep,
+    pagination: PaginationDep,
+    sector: Annotated[Sector | None, Query(description="Only this sector.")] = None,
+    zone: Annotated[str | None, Query(max_length=100, description="Only this zone.")] = None,
+    kind: Annotated[AssetKind | None, Query(description="Only IT, IoT or OT.")] = None,
+    min_criticality: Annotated[
+        int | None, Query(ge=1, le=5, description="Criticality at least this (1-5).")
+    ] = None,
+    internet_exposed: Annotated[
+        bool | None, Query(description="Only assets reachable (or not) from the internet.")
+    ] = None,
+    lifecycle: Annotated[Lifecycle | None, Query(description="Active or retired.")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="Part of the name, vendor, product, serial, a host name, IP or MAC.",
+        ),
+    ] = None,
+) -> Page[AssetRead]:
+    """Sorted by sector, then name. Sector operators get only their sectors."""
+    filters = assets.AssetFilter(
+        sector=sector,
+        zone=zone,
+        kind=kind,
+        min_criticality=min_criticality,
+        internet_exposed=internet_exposed,
+        lifecycle=lifecycle,
+        q=q,
+    )
+    result = assets.list_assets(
+        session,
+        filters,
+        scope=assets.scope_of(principal),
+        limit=pagination.limit,
+        offset=pagination.offset,
+    )
+    return pagination.page(result.items, result.total)
+
+
+@router.post(
+    "", dependencies=MANAGE, status_code=201, responses=problems(), summary="Create an asset"
+)
+def create_asset(
+    data: assets.AssetCreate,
+    request: Request,
+    response: Response,
+    principal: PrincipalDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> AssetRead:
+    """201 with `Location`. 403 when a sector operator names a sector not theirs. Creating
+    does not merge: use the import to update assets by MAC, host name, IP or serial."""
+    asset = assets.create_asset(
+        session,
+        data,
+        actor=principal.actor,
+        clock=runtime.clock,
+        scope=assets.scope_of(principal),
+    )
+    response.headers["Location"] = str(request.url_for("get_asset", asset_id=asset.id))
+    return asset
+
+
+async def _csv_body(request: Request) -> tuple[bytes, str]:
+    """The CSV file: the raw body (`text/csv`), or the `file` part of a multipart form."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        # The context manager closes the spooled upload files when done.
+        async with request.form() as form:
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile):
+                raise Invalid("send the CSV as the form field 'file'")
+            return await upload.read(), upload.filename or "upload.csv"
+    return await request.body(), "upload.csv"
+
+
+@router.post(
+    "/import",
+    dependencies=MANAGE,
+    responses=problems(413),
+    summary="Import assets from a CSV file (preview with dry_run=true)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                        "required": ["file"],
+                    }
+                },
+            },
+        }
+    },
+)
+def import_assets(
+    body: Annotated[tuple[bytes, str], Depends(_csv_body)],
+    principal: PrincipalDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    dry_run: Annotated[
+        bool, Query(description="true: only say what would change; false: apply it.")
+    ] = True,
+) -> ImportPreview:
+    """Rows become creates, updates or unchanged (matched by MAC, then host name, then IP in
+    the same zone, then serial). A bad row is listed with its line and column and skipped;
+    only a file that is not CSV at all is refused (422). Template: `docs/assets.md`."""
+    data, source = body
+    scope = assets.scope_of(principal)
+    preview = assets.preview_csv(session, data, source=source, scope=scope)
+    if dry_run:
+        return preview
+    return assets.apply(session, preview, actor=principal.actor, clock=runtime.clock, scope=scope)
+
+
+@router.get(
+    "/{asset_id}",
+    dependencies=READ,
+    responses=problems(404),
+    summary="Get an asset and its history",
+)
+def get_asset(asset_id: int, principal: PrincipalDep, session: SessionDep) -> AssetDetail:
+    return assets.get_asset_detail(session, asset_id, scope=assets.scope_of(principal))
+
+
+@router.patch(
+    "/{asset_id}", dependencies=MANAGE, responses=problems(404), summary="Change an asset"
+)
+def update_asset(
+    asset_id: int,
+    data: assets.AssetUpdate,
+    principal: PrincipalDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> AssetRead:
+    """Only the fields sent change; each change is kept in the asset's history. Send
+    `{"lifecycle": "retired"}` to retire it."""
+    return assets.update_asset(
+        session,
+        asset_id,
+        data,
+        actor=principal.actor,
+        clock=runtime.clock,
+        scope=assets.scope_of(principal),
+    )
