@@ -8,9 +8,13 @@ NVD semantics. Semantics and citations: docs/vulns-matching.md.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import gc
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import lru_cache
+from typing import Any
 
 from civicshield.vulns.applicability import (
     Configuration,
@@ -18,8 +22,18 @@ from civicshield.vulns.applicability import (
     CveApplicability,
     Node,
     Operator,
+    VersionRange,
 )
-from civicshield.vulns.cpe import ANY, ATTRIBUTES, NA, Cpe, has_wildcard, value_matches
+from civicshield.vulns.cpe import (
+    ANY,
+    ATTRIBUTES,
+    NA,
+    PRODUCT_ALIASES,
+    VENDOR_ALIASES,
+    Cpe,
+    has_wildcard,
+    value_matches,
+)
 from civicshield.vulns.versions import VersionKey, compare_versions, is_unknown, version_key
 
 __all__ = ["Certainty", "Finding", "Matcher", "criterion_hit"]
@@ -145,11 +159,16 @@ def _target(cpe: Cpe) -> _Target:
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass __init__ is several times slower
 class _Prepared:
     """A criterion with its version bounds pre-tokenised; `hit` == `criterion_hit`."""
 
-    ref: _Ref
+    # The (cve, configuration, node, criterion) indexes, not one tuple: half a million fewer
+    # GC-tracked objects (and 72 bytes each) when many buckets are prepared.
+    vi: int
+    ci: int
+    ni: int
+    mi: int
     match: CpeMatch
     rest: tuple[str, ...]
     rest_any: bool
@@ -159,6 +178,10 @@ class _Prepared:
     lo_inclusive: bool
     hi: VersionKey | None
     hi_inclusive: bool
+
+    @property
+    def ref(self) -> _Ref:
+        return (self.vi, self.ci, self.ni, self.mi)
 
     def hit(self, t: _Target) -> Certainty | None:
         certainty = Certainty.AFFECTED
@@ -217,43 +240,141 @@ def _upper(inc: VersionKey | None, exc: VersionKey | None) -> tuple[VersionKey |
     return inc, True
 
 
-def _prepare(ref: _Ref, m: CpeMatch) -> _Prepared:
-    crit = m.criteria
-    rest = tuple(getattr(crit, a) for a in _OTHER)
-    rng = m.range
+_ALL_ANY = (ANY,) * len(_OTHER)
+_Bounds = tuple[VersionKey | None, bool, VersionKey | None, bool]
+_OPEN: _Bounds = (None, True, None, True)
+
+
+def _bounds(rng: VersionRange) -> _Bounds:
+    if (
+        rng.start_including is None
+        and rng.start_excluding is None
+        and rng.end_including is None
+        and rng.end_excluding is None
+    ):
+        return _OPEN  # most criteria: skip four is_unknown calls
+    return _closed_bounds(rng)
+
+
+@lru_cache(maxsize=65536)  # many CVEs share a range ("< 6.43"): tokenise it once
+def _closed_bounds(rng: VersionRange) -> _Bounds:
     lo_in, lo_ex = _bound(rng.start_including), _bound(rng.start_excluding)
     hi_in, hi_ex = _bound(rng.end_including), _bound(rng.end_excluding)
-    lo, lo_inclusive = _lower(lo_in, lo_ex)
-    hi, hi_inclusive = _upper(hi_in, hi_ex)
+    return (*_lower(lo_in, lo_ex), *_upper(hi_in, hi_ex))
+
+
+def _wild(value: str) -> bool:
+    # has_wildcard is a regex search; most values have no `*`/`?` character at all.
+    return ("*" in value or "?" in value) and has_wildcard(value)
+
+
+def _prepare(
+    ref: _Ref, m: CpeMatch, rests: dict[tuple[str, ...], tuple[str, ...]] | None = None
+) -> _Prepared:
+    return _prepare_at(*ref, m, rests)
+
+
+def _prepare_at(
+    vi: int,
+    ci: int,
+    ni: int,
+    mi: int,
+    m: CpeMatch,
+    rests: dict[tuple[str, ...], tuple[str, ...]] | None = None,
+) -> _Prepared:
+    """Pre-tokenise one criterion; `rests` shares equal update..other tuples (memory)."""
+    crit = m.criteria
+    rest: tuple[str, ...] = (
+        crit.update,
+        crit.edition,
+        crit.language,
+        crit.sw_edition,
+        crit.target_sw,
+        crit.target_hw,
+        crit.other,
+    )
+    if rests is not None:
+        rest = rests.setdefault(rest, rest)
+    bounds = _bounds(m.range)
+    lo, lo_inclusive, hi, hi_inclusive = bounds
     exact: VersionKey | None = None
-    if crit.version == ANY:
-        kind = _V_ANY if rng.is_open else _V_RANGE
-    elif crit.version == NA:
+    version = crit.version
+    if version == ANY:
+        # No bound at all (lo and hi None) is exactly `m.range.is_open`.
+        kind = _V_ANY if lo is None and hi is None else _V_RANGE
+    elif version == NA:
         kind = _V_NA
-    elif has_wildcard(crit.version):
+    elif _wild(version):
         kind = _V_WILD
     else:
         kind = _V_EXACT
-        exact = version_key(crit.version_text)
+        # version_text is a regex substitution; only quoted versions need it.
+        exact = version_key(crit.version_text if "\\" in version else version)
     return _Prepared(
-        ref, m, rest, all(v == ANY for v in rest), kind, exact, lo, lo_inclusive, hi, hi_inclusive
+        vi, ci, ni, mi, m, rest, rest == _ALL_ANY, kind, exact, lo, lo_inclusive, hi, hi_inclusive
     )
 
 
-@dataclass(slots=True)
-class _Bucket:
-    """Criteria of one (part, vendor, product): exact versions by key, the rest in a list."""
+# Flat (cve, configuration, node, criterion index, CpeMatch) runs: no tuple per criterion, so
+# grouping a million criteria allocates no GC-tracked object (each would add GC passes).
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cycle collector while grouping a million criteria (nothing here forms a cycle).
 
-    by_version: dict[VersionKey, list[_Prepared]]
-    others: list[_Prepared]
+    CPython's collections walk every tracked object, the CVE models included; bench/vulns.py
+    measured the build about 15 % faster with them paused.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+_Raw = list[Any]  # int, int, int, int, CpeMatch, int, ...
+_Ready = tuple[dict[VersionKey, list[_Prepared]], list[_Prepared]]
+
+
+class _Bucket:
+    """Criteria of one (part, vendor, product): exact versions by key, the rest in a list.
+
+    Built lazily: the index only groups the raw criteria; a bucket tokenises its versions the
+    first time an asset CPE looks it up, so products no asset has cost no tokenising at all.
+    """
+
+    __slots__ = ("raw", "ready")
+
+    def __init__(self) -> None:
+        self.raw: _Raw = []
+        self.ready: _Ready | None = None
+
+    def _build(self) -> _Ready:
+        by_version: dict[VersionKey, list[_Prepared]] = {}
+        others: list[_Prepared] = []
+        rests: dict[tuple[str, ...], tuple[str, ...]] = {}
+        raw = self.raw
+        columns = zip(raw[0::5], raw[1::5], raw[2::5], raw[3::5], raw[4::5], strict=True)
+        for vi, ci, ni, mi, m in columns:
+            prepared = _prepare_at(vi, ci, ni, mi, m, rests)
+            if prepared.exact is not None:
+                by_version.setdefault(prepared.exact, []).append(prepared)
+            else:
+                others.append(prepared)
+        ready = (by_version, others)
+        self.ready = ready  # one assignment: a concurrent reader sees all or nothing
+        return ready
 
     def candidates(self, t: _Target) -> Iterable[_Prepared]:
+        by_version, others = self.ready or self._build()
         if t.vkey is None:
-            for group in self.by_version.values():
+            for group in by_version.values():
                 yield from group
         else:
-            yield from self.by_version.get(t.vkey, ())
-        yield from self.others
+            yield from by_version.get(t.vkey, ())
+        yield from others
 
 
 class Matcher:
@@ -263,25 +384,42 @@ class Matcher:
         self.cves: list[CveApplicability] = list(cves)
         self._index: dict[tuple[str, str, str], _Bucket] = {}
         self._wild: list[_Prepared] = []
+        index = self._index
+        wild_keys: set[tuple[str, str, str]] = set()
+        with _gc_paused():
+            count = self._group(index, wild_keys)
+        self.criteria_count = count
+
+    def _group(
+        self, index: dict[tuple[str, str, str], _Bucket], wild_keys: set[tuple[str, str, str]]
+    ) -> int:
+        vendors = VENDOR_ALIASES
+        products = PRODUCT_ALIASES
         count = 0
+        # Hot loop (a million criteria): `Cpe.key` inlined, wildcard test once per new key,
+        # criteria only grouped here (see _Bucket).
         for vi, cve in enumerate(self.cves):
             for ci, conf in enumerate(cve.configurations):
                 for ni, node in enumerate(conf.nodes):
                     for mi, m in enumerate(node.cpe_match):
-                        prepared = _prepare((vi, ci, ni, mi), m)
                         count += 1
-                        key = m.criteria.key
-                        if any(v == ANY or has_wildcard(v) for v in key):
-                            self._wild.append(prepared)
-                            continue
-                        bucket = self._index.get(key)
+                        crit = m.criteria
+                        vendor = vendors.get(crit.vendor, crit.vendor)
+                        product = (
+                            products.get((vendor, crit.product), crit.product)
+                            if products
+                            else crit.product
+                        )
+                        key = (crit.part, vendor, product)
+                        bucket = index.get(key)
                         if bucket is None:
-                            bucket = self._index[key] = _Bucket({}, [])
-                        if prepared.exact is not None:
-                            bucket.by_version.setdefault(prepared.exact, []).append(prepared)
-                        else:
-                            bucket.others.append(prepared)
-        self.criteria_count = count
+                            if key in wild_keys or any(v == ANY or _wild(v) for v in key):
+                                wild_keys.add(key)
+                                self._wild.append(_prepare((vi, ci, ni, mi), m))
+                                continue
+                            bucket = index[key] = _Bucket()
+                        bucket.raw += (vi, ci, ni, mi, m)
+        return count
 
     def match(self, asset_cpes: Sequence[Cpe]) -> list[Finding]:
         """Findings for one asset described by all its CPEs (firmware, hardware, software...)."""
@@ -306,9 +444,9 @@ class Matcher:
         certainty = p.hit(t)
         if certainty is None:
             return
-        hits.setdefault(p.ref, []).append((t.cpe, certainty))
+        hits.setdefault((p.vi, p.ci, p.ni, p.mi), []).append((t.cpe, certainty))
         if p.match.vulnerable:
-            touched.add((p.ref[0], p.ref[1]))
+            touched.add((p.vi, p.ci))
 
     def _evaluate(self, vi: int, ci: int, hits: _Hits) -> list[Finding]:
         cve = self.cves[vi]
