@@ -9,7 +9,17 @@ from typing import Any
 
 from civicshield.vulns.feeds._http import RecordError
 
-__all__ = ["CVE_ID", "opt_date", "opt_datetime", "opt_float", "opt_str", "req_cve_id", "req_str"]
+__all__ = [
+    "CVE_ID",
+    "as_dict",
+    "opt_date",
+    "opt_datetime",
+    "opt_float",
+    "opt_list",
+    "opt_str",
+    "req_cve_id",
+    "req_str",
+]
 
 CVE_ID = re.compile(r"^CVE-\d{4}-\d{4,}$")
 
@@ -66,3 +76,18 @@ def opt_datetime(obj: Mapping[str, Any], key: str, path: str = "$") -> datetime 
     except ValueError:
         raise RecordError(f"{path}.{key}", f"not a date-time: {value!r}") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def opt_list(obj: Mapping[str, Any], key: str, path: str = "$") -> list[Any]:
+    """`obj[key]` as a list (empty when absent)."""
+    value = obj.get(key, [])
+    if not isinstance(value, list):
+        raise RecordError(f"{path}.{key}", "expected a list")
+    return value
+
+
+def as_dict(value: Any, path: str) -> Mapping[str, Any]:
+    """`value` when it is a JSON object."""
+    if not isinstance(value, dict):
+        raise RecordError(path, "expected an object")
+    return value

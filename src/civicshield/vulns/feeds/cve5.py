@@ -24,9 +24,11 @@ from typing import Any
 from civicshield.vulns.applicability import ApplicabilityError, parse_cve5
 from civicshield.vulns.feeds._fields import (
     CVE_ID,
+    as_dict,
     opt_date,
     opt_datetime,
     opt_float,
+    opt_list,
     opt_str,
     req_str,
 )
@@ -64,27 +66,14 @@ class Cve5Result(FeedResult[CveRecord]):
     pass
 
 
-def _list(obj: Mapping[str, Any], key: str, path: str) -> list[Any]:
-    value = obj.get(key, [])
-    if not isinstance(value, list):
-        raise RecordError(f"{path}.{key}", "expected a list")
-    return value
-
-
-def _dict(value: Any, path: str) -> Mapping[str, Any]:
-    if not isinstance(value, dict):
-        raise RecordError(path, "expected an object")
-    return value
-
-
 def _metrics(block: Mapping[str, Any], path: str, label: str, kind: str) -> list[CvssScore]:
     out = []
-    for mi, metric in enumerate(_list(block, "metrics", path)):
+    for mi, metric in enumerate(opt_list(block, "metrics", path)):
         mpath = f"{path}.metrics[{mi}]"
         for key, version in _CVSS_KEYS.items():
-            if key not in _dict(metric, mpath):
+            if key not in as_dict(metric, mpath):
                 continue
-            data = _dict(metric[key], f"{mpath}.{key}")
+            data = as_dict(metric[key], f"{mpath}.{key}")
             out.append(
                 CvssScore(
                     version=opt_str(data, "version", f"{mpath}.{key}") or version,
@@ -101,18 +90,18 @@ def _metrics(block: Mapping[str, Any], path: str, label: str, kind: str) -> list
 def _other(block: Mapping[str, Any], path: str) -> tuple[Ssvc | None, KevMark | None]:
     ssvc: Ssvc | None = None
     kev: KevMark | None = None
-    for mi, metric in enumerate(_list(block, "metrics", path)):
-        other = _dict(metric, f"{path}.metrics[{mi}]").get("other")
+    for mi, metric in enumerate(opt_list(block, "metrics", path)):
+        other = as_dict(metric, f"{path}.metrics[{mi}]").get("other")
         if other is None:
             continue
         opath = f"{path}.metrics[{mi}].other"
-        other = _dict(other, opath)
-        content = _dict(other.get("content", {}), f"{opath}.content")
+        other = as_dict(other, opath)
+        content = as_dict(other.get("content", {}), f"{opath}.content")
         kind = (opt_str(other, "type", opath) or "").lower()
         if kind == "ssvc":
             values: dict[str, str | None] = {}
-            for oi, option in enumerate(_list(content, "options", f"{opath}.content")):
-                for name, value in _dict(option, f"{opath}.content.options[{oi}]").items():
+            for oi, option in enumerate(opt_list(content, "options", f"{opath}.content")):
+                for name, value in as_dict(option, f"{opath}.content.options[{oi}]").items():
                     attr = _SSVC_KEYS.get(name.strip().lower())
                     if attr is not None:
                         values[attr] = str(value).strip().lower() if value is not None else None
@@ -134,10 +123,10 @@ def _other(block: Mapping[str, Any], path: str) -> tuple[Ssvc | None, KevMark | 
 
 def _cwes(block: Mapping[str, Any], path: str) -> list[str]:
     out = []
-    for pi, problem in enumerate(_list(block, "problemTypes", path)):
+    for pi, problem in enumerate(opt_list(block, "problemTypes", path)):
         ppath = f"{path}.problemTypes[{pi}]"
-        for di, desc in enumerate(_list(_dict(problem, ppath), "descriptions", ppath)):
-            cwe = opt_str(_dict(desc, f"{ppath}.descriptions[{di}]"), "cweId")
+        for di, desc in enumerate(opt_list(as_dict(problem, ppath), "descriptions", ppath)):
+            cwe = opt_str(as_dict(desc, f"{ppath}.descriptions[{di}]"), "cweId")
             if cwe:
                 out.append(cwe)
     return out
@@ -145,31 +134,31 @@ def _cwes(block: Mapping[str, Any], path: str) -> list[str]:
 
 def parse_cve5_record(record: Any) -> CveRecord:
     """One CVE JSON 5 record; raises `RecordError` (with a JSON path) when malformed."""
-    record = _dict(record, "$")
-    meta = _dict(record.get("cveMetadata"), "$.cveMetadata")
+    record = as_dict(record, "$")
+    meta = as_dict(record.get("cveMetadata"), "$.cveMetadata")
     cve_id = req_str(meta, "cveId", "$.cveMetadata").strip()
     if not CVE_ID.match(cve_id):
         raise RecordError("$.cveMetadata.cveId", f"not a CVE id: {cve_id!r}")
-    containers = _dict(record.get("containers"), "$.containers")
-    cna = _dict(containers.get("cna", {}), "$.containers.cna")
-    cna_name = opt_str(_dict(cna.get("providerMetadata", {}), "$"), "shortName") or ""
+    containers = as_dict(record.get("containers"), "$.containers")
+    cna = as_dict(containers.get("cna", {}), "$.containers.cna")
+    cna_name = opt_str(as_dict(cna.get("providerMetadata", {}), "$"), "shortName") or ""
     cvss = _metrics(cna, "$.containers.cna", f"cna:{cna_name}".rstrip(":"), "cna")
     cwes = _cwes(cna, "$.containers.cna")
     ssvc: Ssvc | None = None
     kev: KevMark | None = None
-    for ai, adp in enumerate(_list(containers, "adp", "$.containers")):
+    for ai, adp in enumerate(opt_list(containers, "adp", "$.containers")):
         apath = f"$.containers.adp[{ai}]"
-        adp = _dict(adp, apath)
-        name = opt_str(_dict(adp.get("providerMetadata", {}), apath), "shortName") or ""
+        adp = as_dict(adp, apath)
+        name = opt_str(as_dict(adp.get("providerMetadata", {}), apath), "shortName") or ""
         cvss.extend(_metrics(adp, apath, f"adp:{name}".rstrip(":"), "adp"))
         cwes.extend(c for c in _cwes(adp, apath) if c not in cwes)
         found_ssvc, found_kev = _other(adp, apath)
         ssvc = ssvc or found_ssvc
         kev = kev or found_kev
     descriptions = []
-    for di, desc in enumerate(_list(cna, "descriptions", "$.containers.cna")):
+    for di, desc in enumerate(opt_list(cna, "descriptions", "$.containers.cna")):
         dpath = f"$.containers.cna.descriptions[{di}]"
-        desc = _dict(desc, dpath)
+        desc = as_dict(desc, dpath)
         descriptions.append(
             Description(opt_str(desc, "lang", dpath) or "en", req_str(desc, "value", dpath))
         )

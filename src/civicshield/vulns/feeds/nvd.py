@@ -23,7 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from civicshield.vulns.applicability import ApplicabilityError, parse_nvd_cve
-from civicshield.vulns.feeds._fields import CVE_ID, opt_date, opt_datetime, opt_float, opt_str
+from civicshield.vulns.feeds._fields import (
+    CVE_ID,
+    as_dict,
+    opt_date,
+    opt_datetime,
+    opt_float,
+    opt_list,
+    opt_str,
+)
 from civicshield.vulns.feeds._http import (
     FeedError,
     FeedResult,
@@ -69,26 +77,13 @@ class NvdResult(FeedResult[CveRecord]):
     timestamp: datetime | None = None
 
 
-def _list(obj: Mapping[str, Any], key: str, path: str) -> list[Any]:
-    value = obj.get(key, [])
-    if not isinstance(value, list):
-        raise RecordError(f"{path}.{key}", "expected a list")
-    return value
-
-
-def _dict(value: Any, path: str) -> Mapping[str, Any]:
-    if not isinstance(value, dict):
-        raise RecordError(path, "expected an object")
-    return value
-
-
 def _cvss(metrics: Mapping[str, Any]) -> list[CvssScore]:
     out = []
     for key, version in _METRIC_KEYS.items():
-        for i, metric in enumerate(_list(metrics, key, "$.metrics")):
+        for i, metric in enumerate(opt_list(metrics, key, "$.metrics")):
             mpath = f"$.metrics.{key}[{i}]"
-            metric = _dict(metric, mpath)
-            data = _dict(metric.get("cvssData"), f"{mpath}.cvssData")
+            metric = as_dict(metric, mpath)
+            data = as_dict(metric.get("cvssData"), f"{mpath}.cvssData")
             vector = opt_str(data, "vectorString", f"{mpath}.cvssData")
             if vector is None:
                 raise RecordError(f"{mpath}.cvssData.vectorString", "missing")
@@ -109,25 +104,25 @@ def _cvss(metrics: Mapping[str, Any]) -> list[CvssScore]:
 
 def parse_nvd_record(obj: Any) -> CveRecord:
     """One NVD ``cve`` object (or ``{"cve": …}``); raises `RecordError` when malformed."""
-    obj = _dict(obj, "$")
+    obj = as_dict(obj, "$")
     if isinstance(obj.get("cve"), dict):
         obj = obj["cve"]
     cve_id = opt_str(obj, "id")
     if cve_id is None or not CVE_ID.match(cve_id.strip()):
         raise RecordError("$.id", f"missing or not a CVE id: {cve_id!r}")
     descriptions = []
-    for i, desc in enumerate(_list(obj, "descriptions", "$")):
+    for i, desc in enumerate(opt_list(obj, "descriptions", "$")):
         dpath = f"$.descriptions[{i}]"
-        desc = _dict(desc, dpath)
+        desc = as_dict(desc, dpath)
         value = opt_str(desc, "value", dpath)
         if value is None:
             raise RecordError(f"{dpath}.value", "missing")
         descriptions.append(Description(opt_str(desc, "lang", dpath) or "en", value))
     cwes: list[str] = []
-    for i, weakness in enumerate(_list(obj, "weaknesses", "$")):
+    for i, weakness in enumerate(opt_list(obj, "weaknesses", "$")):
         wpath = f"$.weaknesses[{i}]"
-        for j, desc in enumerate(_list(_dict(weakness, wpath), "description", wpath)):
-            value = opt_str(_dict(desc, f"{wpath}.description[{j}]"), "value") or ""
+        for j, desc in enumerate(opt_list(as_dict(weakness, wpath), "description", wpath)):
+            value = opt_str(as_dict(desc, f"{wpath}.description[{j}]"), "value") or ""
             if value.startswith("CWE-") and value not in cwes:
                 cwes.append(value)
     kev = None
@@ -149,7 +144,7 @@ def parse_nvd_record(obj: Any) -> CveRecord:
         published=opt_datetime(obj, "published"),
         modified=opt_datetime(obj, "lastModified"),
         descriptions=tuple(descriptions),
-        cvss=tuple(_cvss(_dict(obj.get("metrics", {}), "$.metrics"))),
+        cvss=tuple(_cvss(as_dict(obj.get("metrics", {}), "$.metrics"))),
         cwes=tuple(cwes),
         ssvc=None,
         kev=kev,
