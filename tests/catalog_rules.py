@@ -9,7 +9,7 @@ from pathlib import Path
 from civicshield.core import Settings
 from tests.unit.detect.rulefiles import rule_yaml, write_rule
 
-__all__ = ["FILTER", "HOSTILE", "LOW", "PS", "install_rules"]
+__all__ = ["FILTER", "FILTER_YAML", "HOSTILE", "LOW", "PS", "install_rules"]
 
 PS = "11111111-1111-4111-8111-111111111111"
 LOW = "22222222-2222-4222-8222-222222222222"

@@ -10,28 +10,12 @@ import pytest
 from civicshield.core import ConfigError, Settings, Severity
 from civicshield.detect import catalog
 from civicshield.detect.catalog import CatalogFilter, filter_rules, level_counts
+from tests.catalog_rules import FILTER, FILTER_YAML, LOW, PS
 from tests.conftest import make_settings
 
 from .rulefiles import rule_yaml, write_rule
 
-PS = "11111111-1111-4111-8111-111111111111"
-LOW = "22222222-2222-4222-8222-222222222222"
-FILTER = "33333333-3333-4333-8333-333333333333"
 CITY = "44444444-4444-4444-8444-444444444444"
-
-FILTER_YAML = f"""title: Leave the admins out
-id: {FILTER}
-status: experimental
-logsource:
-    category: process_creation
-    product: windows
-filter:
-    rules:
-        - {PS}
-    selection:
-        User: admin
-    condition: not selection
-"""
 
 
 @pytest.fixture(autouse=True)
