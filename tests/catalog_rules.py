@@ -9,7 +9,7 @@ from pathlib import Path
 from civicshield.core import Settings
 from tests.unit.detect.rulefiles import rule_yaml, write_rule
 
-__all__ = ["FILTER", "FILTER_YAML", "HOSTILE", "LOW", "PS", "install_rules"]
+__all__ = ["FILTER", "FILTER_YAML", "HOSTILE", "LOW", "PS", "install_rules", "write_base_rules"]
 
 PS = "11111111-1111-4111-8111-111111111111"
 LOW = "22222222-2222-4222-8222-222222222222"
@@ -31,10 +31,9 @@ filter:
 """
 
 
-def install_rules(settings: Settings) -> Path:
-    """Four rules: PowerShell (high, T1059.001), Calc (low, stable, no author), a filter rule
-    (the engine does not run it) and one whose title and author carry HTML."""
-    pack = settings.data_dir / "rules" / "sigmahq"
+def write_base_rules(pack: Path) -> None:
+    """PowerShell (high, T1059.001), Calc (low, stable, no author) and a filter rule (the
+    engine does not run it) under `pack`."""
     write_rule(pack, "windows/process_creation/ps.yml", rule_yaml(PS, title="PowerShell run"))
     write_rule(
         pack,
@@ -49,6 +48,12 @@ def install_rules(settings: Settings) -> Path:
         ),
     )
     write_rule(pack, "windows/filters/admins.yml", FILTER_YAML)
+
+
+def install_rules(settings: Settings) -> Path:
+    """The base rules and one whose title and author carry HTML."""
+    pack = settings.data_dir / "rules" / "sigmahq"
+    write_base_rules(pack)
     write_rule(
         pack,
         "windows/hostile.yml",

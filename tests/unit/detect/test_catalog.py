@@ -10,7 +10,7 @@ import pytest
 from civicshield.core import ConfigError, Settings, Severity
 from civicshield.detect import catalog
 from civicshield.detect.catalog import CatalogFilter, filter_rules, level_counts
-from tests.catalog_rules import FILTER, FILTER_YAML, LOW, PS
+from tests.catalog_rules import FILTER, LOW, PS, write_base_rules
 from tests.conftest import make_settings
 
 from .rulefiles import rule_yaml, write_rule
@@ -28,20 +28,7 @@ def settings(tmp_path: Path) -> Settings:
     """SigmaHQ's pack (as `rules update` installs it) and the city's own rules."""
     data = tmp_path / "var"
     pack = data / "rules" / "sigmahq"
-    write_rule(pack, "windows/process_creation/ps.yml", rule_yaml(PS, title="PowerShell run"))
-    write_rule(
-        pack,
-        "windows/process_creation/low.yml",
-        rule_yaml(
-            LOW,
-            title="Calc started",
-            level="low",
-            status="stable",
-            tags=("attack.discovery", "attack.t1082"),
-            author=None,
-        ),
-    )
-    write_rule(pack, "windows/filters/admins.yml", FILTER_YAML)
+    write_base_rules(pack)
     write_rule(pack, "broken/bad.yml", "title: no id\n")
     write_rule(
         data / "rules" / "city",

@@ -49,24 +49,7 @@ def _catalog(settings: Settings) -> Catalog:
 
 
 def _read(rule: CatalogRule) -> RuleRead:
-    return RuleRead(
-        id=rule.id,
-        title=rule.title,
-        level=rule.level,
-        status=rule.status,
-        author=rule.author,
-        tags=list(rule.tags),
-        techniques=list(rule.techniques),
-        tactics=list(rule.tactics),
-        product=rule.product,
-        category=rule.category,
-        service=rule.service,
-        path=rule.path,
-        kind=rule.kind,
-        deprecated=rule.deprecated,
-        runnable=rule.runnable,
-        reason=rule.reason,
-    )
+    return RuleRead.model_validate(rule, from_attributes=True)
 
 
 @router.get("", dependencies=READ, responses=problems(409), summary="List detection rules")
