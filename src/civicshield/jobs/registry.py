@@ -43,6 +43,8 @@ class JobDefinition:
     max_attempts: int = 3
     backoff_seconds: int = 30
     every_seconds: int | None = None  # registers a schedule when set
+    # A new schedule's first run waits this long (a heavy job should not run at first start).
+    first_run_after_seconds: int = 0
 
 
 class JobRegistry:
