@@ -16,7 +16,7 @@ LOCALE_DIR  := src/civicshield/locale
 VENDOR_DIRS := src/civicshield/web/static/vendor tests/browser/vendor
 PYTEST_ARGS ?=
 
-.PHONY: help venv assets catalogs install run system-deps lint typecheck contracts \
+.PHONY: help venv assets catalogs install run system-deps system-deps-runtime lint typecheck contracts \
         migrations-check pytest test bench clean
 
 help: ## list the targets
@@ -52,12 +52,15 @@ catalogs: $(VENV_STAMP) ## compile the Babel message catalogues (fuzzy entries a
 
 install: venv assets catalogs ## venv + assets + catalogs
 
-system-deps: ## install missing Debian packages (PostgreSQL, Redis, Chromium, ...)
+system-deps: ## install missing Debian packages (PostgreSQL, Redis, Chromium, Pango, ...)
 	bash scripts/install_system_deps.sh
+
+system-deps-runtime: ## install missing Debian packages the app needs to run (Pango for PDFs)
+	bash scripts/install_system_deps.sh --runtime
 
 # --- running --------------------------------------------------------------------------------
 
-run: install ## init, seed the demo, serve on http://127.0.0.1:8000
+run: system-deps-runtime install ## init, seed the demo, serve on http://127.0.0.1:8000
 	export CIVICSHIELD_ENVIRONMENT="$${CIVICSHIELD_ENVIRONMENT:-development}"
 	$(VENV)/bin/civicshield init
 	$(VENV)/bin/civicshield demo

@@ -6,11 +6,26 @@
 #   chromium       Debian's Chromium, driven by Playwright in the browser tests
 #   util-linux     runuser (and bsdutils for logger)
 #   nodejs, npm    only when `npm` is missing: scripts/fetch_assets.py downloads with `npm pack`
+#   libpango-1.0-0, libpangoft2-1.0-0, fonts-dejavu-core
+#                  Pango and a font for WeasyPrint (PDF reports); needed at run time too
+#
+#   --runtime      install only what the running application needs (the Pango/font packages);
+#                  `make run` uses this, `make system-deps` installs everything
 #
 # Never starts services (a temporary policy-rc.d denies it during the install). Runs
 # `apt-get update` at most once, and not at all when nothing is missing. Idempotent: when
 # everything is present it only queries dpkg and exits in well under a second.
 set -euo pipefail
+
+runtime_only=false
+case "${1:-}" in
+    "") ;;
+    --runtime) runtime_only=true ;;
+    *)
+        echo "usage: $0 [--runtime]" >&2
+        exit 2
+        ;;
+esac
 
 start_ns=$(date +%s%N)
 elapsed() { awk -v ns="$(($(date +%s%N) - start_ns))" 'BEGIN { printf "%.1f", ns / 1e9 }'; }
@@ -27,20 +42,26 @@ have_postgres_server() {
 
 if ! command -v dpkg-query >/dev/null || ! command -v apt-get >/dev/null; then
     say "this script supports Debian/Ubuntu (dpkg and apt-get); install by hand:" \
-        "PostgreSQL server, Redis, Chromium, util-linux, Node.js with npm" >&2
+        "PostgreSQL server, Redis, Chromium, util-linux, Node.js with npm, Pango, DejaVu fonts" >&2
     exit 1
 fi
 
 missing=()
-have_postgres_server || installed postgresql || missing+=(postgresql)
-{ command -v redis-server >/dev/null || installed redis-server; } || missing+=(redis-server)
-{ command -v chromium >/dev/null || installed chromium; } || missing+=(chromium)
-{ command -v runuser >/dev/null || installed util-linux; } || missing+=(util-linux)
-command -v logger >/dev/null || missing+=(bsdutils)
-if ! command -v npm >/dev/null; then
-    # A NodeSource "nodejs" already ships npm; Debian's splits it into its own package.
-    command -v node >/dev/null || missing+=(nodejs)
-    missing+=(npm)
+# Run time: WeasyPrint loads Pango with cffi (dlopen), so only the packages tell us it is there.
+for pkg in libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; do
+    installed "$pkg" || missing+=("$pkg")
+done
+if [[ $runtime_only == false ]]; then
+    have_postgres_server || installed postgresql || missing+=(postgresql)
+    { command -v redis-server >/dev/null || installed redis-server; } || missing+=(redis-server)
+    { command -v chromium >/dev/null || installed chromium; } || missing+=(chromium)
+    { command -v runuser >/dev/null || installed util-linux; } || missing+=(util-linux)
+    command -v logger >/dev/null || missing+=(bsdutils)
+    if ! command -v npm >/dev/null; then
+        # A NodeSource "nodejs" already ships npm; Debian's splits it into its own package.
+        command -v node >/dev/null || missing+=(nodejs)
+        missing+=(npm)
+    fi
 fi
 
 if [[ ${#missing[@]} -eq 0 ]]; then

@@ -26,11 +26,18 @@ from civicshield.mail import MailConfig, Mailer
 from civicshield.mail import hooks as mail_hooks
 from civicshield.rules import hooks as rules_hooks
 from civicshield.store import Database
+from civicshield.vulns import hooks as vulns_hooks
 
 __all__ = ["DEFAULT_PLUGINS", "Runtime", "build_runtime", "plugin_manager"]
 
 # CivicShield's own features, registered through the same hooks as third-party plugins.
-DEFAULT_PLUGINS: list[object] = [accounts_hooks, audit_hooks, mail_hooks, rules_hooks]
+DEFAULT_PLUGINS: list[object] = [
+    accounts_hooks,
+    audit_hooks,
+    mail_hooks,
+    rules_hooks,
+    vulns_hooks,
+]
 
 
 def plugin_manager() -> pluggy.PluginManager:

@@ -68,3 +68,41 @@ def test_permissions(client: TestClient, viewer_caller: Caller, runtime: Runtime
     privacy = caller(runtime, "pia", Role.PRIVACY_OFFICER)
     assert client.get("/api/v1/assets", headers=privacy.headers).status_code == 403
     assert client.get("/api/v1/assets").status_code == 401
+
+
+def test_import_sniffs_nmap_with_defaults_and_lists_software(
+    client: TestClient, admin_caller: Caller
+) -> None:
+    nmap = b"""<?xml version="1.0"?>
+<nmaprun scanner="nmap">
+<host><status state="up"/><address addr="10.7.0.9" addrtype="ipv4"/>
+<ports><port protocol="tcp" portid="22"><state state="open"/>
+<service name="ssh" product="OpenSSH" version="7.4"><cpe>cpe:/a:openbsd:openssh:7.4</cpe></service>
+</port></ports></host>
+<host><status state="down"/><address addr="10.7.0.10" addrtype="ipv4"/></host>
+</nmaprun>"""
+    h = {**admin_caller.headers, "content-type": "application/xml"}
+    url = "/api/v1/assets/import?dry_run=false&sector=water&zone=scada&kind=ot&filename=scan.xml"
+    done = client.post(url, content=nmap, headers=h).json()
+    assert done["format"] == "nmap" and done["skipped"] == 1 and done["applied"] is True
+    row = done["rows"][0]
+    assert row["action"] == "create" and row["software_plan"]["add"][0]["key"] == "service:tcp/22"
+    software = client.get(
+        f"/api/v1/assets/{row['asset_id']}/software", headers=admin_caller.headers
+    ).json()
+    assert software[0]["cpe"] == "cpe:2.3:a:openbsd:openssh:7.4:*:*:*:*:*:*:*"
+    again = client.post(url, content=nmap, headers=h).json()
+    assert [r["action"] for r in again["rows"]] == ["unchanged"]
+
+
+def test_import_refuses_bad_xml_and_vex_with_place(
+    client: TestClient, admin_caller: Caller
+) -> None:
+    h = admin_caller.headers
+    bad = client.post(
+        "/api/v1/assets/import?filename=scan.xml", content=b"<nmaprun>\n<host>", headers=h
+    )
+    assert bad.status_code == 422 and "scan.xml:2:" in bad.text
+    vex = b'{"bomFormat": "CycloneDX", "specVersion": "1.4", "vulnerabilities": [{"id": "x"}]}'
+    refused = client.post("/api/v1/assets/import?filename=vex.json", content=vex, headers=h)
+    assert refused.status_code == 422 and "civicshield vulns import" in refused.text

@@ -26,6 +26,9 @@ class Permission(StrEnum):
     RULES_MANAGE = "rules:manage"
     ASSETS_READ = "assets:read"
     ASSETS_MANAGE = "assets:manage"
+    VULNS_READ = "vulns:read"
+    VULNS_MANAGE = "vulns:manage"
+    VULNS_POLICY = "vulns:policy"
 
     @property
     def label(self) -> str:
@@ -47,6 +50,9 @@ _LABELS = {
     Permission.RULES_MANAGE: N_("Rebuild the detection rule catalogue"),
     Permission.ASSETS_READ: N_("See the asset inventory"),
     Permission.ASSETS_MANAGE: N_("Add, change, retire and import assets"),
+    Permission.VULNS_READ: N_("See vulnerability findings, sector risk and the risk report"),
+    Permission.VULNS_MANAGE: N_("Triage findings, import scans, run matching and feed syncs"),
+    Permission.VULNS_POLICY: N_("Change the vulnerability prioritisation policy"),
 }
 
 _EVERYONE = {Permission.DASHBOARD_VIEW, Permission.PROFILE_SELF}
@@ -61,15 +67,26 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.RULES_READ,
             Permission.ASSETS_READ,
             Permission.ASSETS_MANAGE,
+            Permission.VULNS_READ,
+            Permission.VULNS_MANAGE,
         }
     ),
-    Role.RESPONDER: frozenset(_STAFF | {Permission.RULES_READ, Permission.ASSETS_READ}),
+    Role.RESPONDER: frozenset(
+        _STAFF | {Permission.RULES_READ, Permission.ASSETS_READ, Permission.VULNS_READ}
+    ),
     Role.PRIVACY_OFFICER: frozenset(_STAFF | {Permission.AUDIT_READ}),
     # Sector operators keep their own sectors' inventory (the service scopes them).
     Role.SECTOR_OPERATOR: frozenset(
-        _EVERYONE | {Permission.TOKENS_OWN, Permission.ASSETS_READ, Permission.ASSETS_MANAGE}
+        _EVERYONE
+        | {
+            Permission.TOKENS_OWN,
+            Permission.ASSETS_READ,
+            Permission.ASSETS_MANAGE,
+            Permission.VULNS_READ,
+            Permission.VULNS_MANAGE,
+        }
     ),
-    Role.VIEWER: frozenset(_EVERYONE | {Permission.ASSETS_READ}),
+    Role.VIEWER: frozenset(_EVERYONE | {Permission.ASSETS_READ, Permission.VULNS_READ}),
 }
 
 

@@ -2,13 +2,18 @@
 
 from civicshield.assets.enums import CRITICALITY_LABELS, AssetKind, Lifecycle, criticality_label
 from civicshield.assets.importers import (
+    FORMATS,
     TEMPLATE_COLUMNS,
+    ImportDefaults,
     ImportPreview,
     RowError,
     RowPlan,
     apply,
+    detect_format,
     preview_csv,
+    preview_import,
     template_csv,
+    template_xlsx,
 )
 from civicshield.assets.schemas import (
     AssetChangeRead,
@@ -18,6 +23,9 @@ from civicshield.assets.schemas import (
     AssetPage,
     AssetRead,
     AssetUpdate,
+    SoftwareItem,
+    SoftwarePlan,
+    SoftwareRead,
 )
 from civicshield.assets.service import (
     create_asset,
@@ -28,9 +36,11 @@ from civicshield.assets.service import (
     scope_of,
     update_asset,
 )
+from civicshield.assets.software import list_software, plan_software, upsert_software
 
 __all__ = [
     "CRITICALITY_LABELS",
+    "FORMATS",
     "TEMPLATE_COLUMNS",
     "AssetChangeRead",
     "AssetCreate",
@@ -40,19 +50,29 @@ __all__ = [
     "AssetPage",
     "AssetRead",
     "AssetUpdate",
+    "ImportDefaults",
     "ImportPreview",
     "Lifecycle",
     "RowError",
     "RowPlan",
+    "SoftwareItem",
+    "SoftwarePlan",
+    "SoftwareRead",
     "apply",
     "create_asset",
     "criticality_label",
+    "detect_format",
     "get_asset",
     "get_asset_detail",
     "list_assets",
+    "list_software",
+    "plan_software",
     "preview_csv",
+    "preview_import",
     "retire_asset",
     "scope_of",
     "template_csv",
+    "template_xlsx",
     "update_asset",
+    "upsert_software",
 ]

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from civicshield.store import Base, UTCDateTime
 
-__all__ = ["Asset", "AssetChange"]
+__all__ = ["Asset", "AssetChange", "Software"]
 
 
 class Asset(Base):
@@ -59,3 +59,26 @@ class AssetChange(Base):
     field: Mapped[str] = mapped_column(String(64))
     old: Mapped[Any] = mapped_column(JSON, nullable=True)
     new: Mapped[Any] = mapped_column(JSON, nullable=True)
+
+
+class Software(Base):
+    """A component found on an asset (from an SBOM, a scan or by hand): what it is, which version,
+    and the identifiers vulnerability matching uses (CPE 2.3, purl)."""
+
+    __tablename__ = "asset_software"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), index=True)
+    # The de-duplication key within an asset: purl, else CPE, else kind:vendor:name:version.
+    key: Mapped[str] = mapped_column(String(600))
+    kind: Mapped[str] = mapped_column(String(32), default="application")
+    vendor: Mapped[str] = mapped_column(String(200), default="")
+    name: Mapped[str] = mapped_column(String(300))
+    version: Mapped[str] = mapped_column(String(200), default="")
+    cpe: Mapped[str | None] = mapped_column(String(500))
+    purl: Mapped[str | None] = mapped_column(String(600))
+    source: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (UniqueConstraint("asset_id", "key", name="uq_asset_software_asset_key"),)

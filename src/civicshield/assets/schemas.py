@@ -28,6 +28,9 @@ __all__ = [
     "AssetPage",
     "AssetRead",
     "AssetUpdate",
+    "SoftwareItem",
+    "SoftwarePlan",
+    "SoftwareRead",
 ]
 
 Criticality = Annotated[int, Field(ge=1, le=5, description="Impact on the city if lost, 1-5.")]
@@ -216,8 +219,79 @@ class AssetChangeRead(BaseModel):
     new: Any
 
 
+class SoftwareItem(_Normalised):
+    """A component as an importer found it; `software_key` gives its identity on the asset."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(default="application", min_length=1, max_length=32)
+    vendor: str = Field(default="", max_length=200)
+    name: str = Field(min_length=1, max_length=300)
+    version: str = Field(default="", max_length=200)
+    cpe: str | None = Field(default=None, max_length=500, description="CPE 2.3 formatted string.")
+    purl: str | None = Field(default=None, max_length=600, description="Package URL.")
+    key: str | None = Field(
+        default=None,
+        max_length=600,
+        description="Explicit identity (e.g. `service:tcp/22`); else purl, CPE, or "
+        "`kind:vendor:name:version`.",
+    )
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _kind(cls, value: Any) -> Any:
+        return _strip(value)
+
+    @property
+    def identity(self) -> str:
+        if self.key:
+            return self.key
+        if self.purl:
+            return self.purl
+        if self.cpe:
+            return self.cpe
+        return f"{self.kind}:{self.vendor}:{self.name}:{self.version}".lower()
+
+
+class SoftwareRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    key: str
+    kind: str
+    vendor: str
+    name: str
+    version: str
+    cpe: str | None
+    purl: str | None
+    source: str = Field(description="Where it was found, e.g. `nmap` or `cyclonedx:app`.")
+    created_at: datetime
+    updated_at: datetime
+
+
+class SoftwarePlan(BaseModel):
+    """What upserting a set of components on an asset does: each entry is the component as
+    stored (old) and as imported (new), keyed like the history rows."""
+
+    add: list[dict[str, Any]] = Field(default_factory=list)
+    change: list[list[dict[str, Any]]] = Field(
+        default_factory=list, description="[old, new] pairs."
+    )
+    remove: list[dict[str, Any]] = Field(
+        default_factory=list, description="Components this source reported before, not now."
+    )
+    unchanged: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.add or self.change or self.remove)
+
+
 class AssetDetail(AssetRead):
     history: list[AssetChangeRead] = Field(description="Changes, newest first.")
+    software: list[SoftwareRead] = Field(
+        default_factory=list, description="Components on the asset, by kind then name."
+    )
 
 
 class AssetPage(BaseModel):

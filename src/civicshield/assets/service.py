@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from civicshield import audit
 from civicshield.accounts import Principal
 from civicshield.assets.enums import Lifecycle
-from civicshield.assets.models import Asset, AssetChange
+from civicshield.assets.models import Asset, AssetChange, Software
 from civicshield.assets.schemas import (
     EDITABLE_FIELDS,
     AssetChangeRead,
@@ -27,6 +27,7 @@ from civicshield.assets.schemas import (
     AssetPage,
     AssetRead,
     AssetUpdate,
+    SoftwareRead,
 )
 from civicshield.core.actor import Actor
 from civicshield.core.clock import Clock
@@ -193,7 +194,7 @@ def get_asset(session: Session, asset_id: int, *, scope: Scope = None) -> AssetR
 
 
 def get_asset_detail(session: Session, asset_id: int, *, scope: Scope = None) -> AssetDetail:
-    """The asset with its change history, newest first."""
+    """The asset with its change history, newest first, and its software."""
     asset = _load(session, asset_id, scope)
     rows = session.execute(
         select(AssetChange)
@@ -201,7 +202,16 @@ def get_asset_detail(session: Session, asset_id: int, *, scope: Scope = None) ->
         .order_by(AssetChange.at.desc(), AssetChange.id.desc())
     ).scalars()
     history = [AssetChangeRead.model_validate(r) for r in rows]
-    return AssetDetail(**AssetRead.model_validate(asset).model_dump(), history=history)
+    software = session.execute(
+        select(Software)
+        .where(Software.asset_id == asset.id)
+        .order_by(Software.kind, Software.name, Software.version, Software.id)
+    ).scalars()
+    return AssetDetail(
+        **AssetRead.model_validate(asset).model_dump(),
+        history=history,
+        software=[SoftwareRead.model_validate(s) for s in software],
+    )
 
 
 def list_assets(

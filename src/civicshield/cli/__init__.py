@@ -3,7 +3,7 @@
     civicshield [--data-dir PATH] [--database-url URL] [-v] COMMAND …
 
 Commands: `init`, `serve`, `demo`, `version`, and the groups `db`, `user`, `token`, `audit`,
-`worker`, `jobs`, `mail`, `rules`, `assets`, `vulns`, and
+`worker`, `jobs`, `mail`, `rules`, `assets`, `vulns`, `risk`, and
 `detect`; each has `--help`. Data commands accept `--json` (one JSON
 document on stdout). Errors print one red `error: …` line on stderr and exit 1 (usage errors
 exit 2).
@@ -26,6 +26,7 @@ from civicshield.cli.demo import demo as demo_command
 from civicshield.cli.detect import detect as detect_command
 from civicshield.cli.jobs import jobs_app
 from civicshield.cli.mail import mail_app
+from civicshield.cli.risk import risk_app
 from civicshield.cli.rules import rules_app
 from civicshield.cli.serve import serve as serve_command
 from civicshield.cli.tokens import tokens_app
@@ -104,6 +105,7 @@ app.add_typer(mail_app, name="mail")
 app.add_typer(rules_app, name="rules")
 app.add_typer(assets_app, name="assets")
 app.add_typer(vulns_app, name="vulns")
+app.add_typer(risk_app, name="risk")
 app.command("detect")(detect_command)
 app.command("version")(version)
 

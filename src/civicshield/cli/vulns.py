@@ -1,9 +1,10 @@
-"""`civicshield vulns …`: vulnerability data (KEV, EPSS, CVE JSON 5, NVD API 2.0).
+"""`civicshield vulns …`: vulnerability data, matching, findings, scanner imports, policy.
 
 `vulns sync [--from PATH] [--only SOURCE] [--json]` loads the feeds from PATH, else from
 `CIVICSHIELD_FEEDS_PATH/vuln/` when present, else downloads them (cached under
 `<data_dir>/cache/vuln`); it reports records read/kept/skipped per source and the located
-problems of skipped records. A progress bar shows on a terminal.
+problems of skipped records, stores them, and re-assesses the findings of changed CVEs. A
+progress bar shows on a terminal. The other commands are in `cli/vulns_findings.py`.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ __all__ = ["vulns_app"]
 _SHOWN_PROBLEMS = 20
 
 vulns_app = typer.Typer(
-    help="Vulnerability data: sync KEV, EPSS, CVE JSON 5 and NVD feeds.",
+    help="Vulnerabilities: sync feeds, match the inventory, list and triage findings, import"
+    " scanner results, see and change the prioritisation policy.",
     no_args_is_help=True,
 )
 
@@ -73,16 +75,29 @@ def sync(
         list[str] | None,
         typer.Option("--only", help="Only this source (repeatable): kev, epss, cve5, nvd."),
     ] = None,
+    no_store: Annotated[
+        bool, typer.Option("--no-store", help="Only fetch and check; write nothing.")
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
-    """Fetch, validate, cache and parse the vulnerability feeds; report counts per source."""
+    """Fetch, validate, cache and parse the vulnerability feeds, store them and re-assess the
+    findings of changed CVEs; report counts per source. Then run `vulns match`."""
+    from civicshield import vulns
     from civicshield.vulns.sync import sync_feeds
 
-    settings = state(ctx).settings()
+    st = state(ctx)
+    settings = st.settings()
     with _progress_bar(not json_output and sys.stderr.isatty()) as progress:
         report = sync_feeds(settings, from_path=from_path, only=only, progress=progress)
+    stored: list[dict[str, object]] = []
+    changed = 0
+    if not no_store:
+        rt = st.runtime()
+        with rt.session() as session:
+            summaries, changed = vulns.store_report(session, report, clock=rt.clock)
+        stored = [s.to_dict() for s in summaries]
     if json_output:
-        emit_json(report.to_dict())
+        emit_json({**report.to_dict(), "stored": stored, "decisions_changed": changed})
         return
     rows = [
         (
@@ -104,5 +119,22 @@ def sync(
     if len(problems) > _SHOWN_PROBLEMS:
         more = len(problems) - _SHOWN_PROBLEMS
         err.print(Text(f"… and {more} more (use --json to see them)", style="yellow"))
+    if stored:
+        print_table(
+            ["source", "new", "updated", "unchanged"],
+            [(d["source"], d["created"], d["updated"], d["unchanged"]) for d in stored],
+        )
     kept = sum(s.result.kept for s in report.sources)
-    success(f"{kept} records kept, {len(problems)} skipped")
+    success(
+        f"{kept} records kept, {len(problems)} skipped"
+        + ("" if no_store else f"; {changed} finding(s) changed decision")
+    )
+
+
+def _register_findings() -> None:
+    from civicshield.cli import vulns_findings
+
+    vulns_findings.register(vulns_app)
+
+
+_register_findings()

@@ -22,8 +22,12 @@ def civicshield_register_jobs() -> list[Any]:  # type: ignore[empty-body]
 
 
 @hookspec
-def civicshield_load_demo(session: Any, clock: Any) -> None:
-    """Add this plugin's part of the demo city; must be idempotent."""
+def civicshield_load_demo(session: Any, clock: Any, settings: Any) -> list[str] | None:
+    """Add this plugin's part of the demo city; must be idempotent.
+
+    `settings` (`civicshield.core.Settings`) says where local data lives; an implementation may
+    leave it (or any argument) out of its signature. It may return notes for the person running
+    the demo (what is missing, what was loaded)."""
 
 
 @hookspec

@@ -173,7 +173,10 @@ def load_demo(runtime: Runtime, *, actor: Actor | None = None) -> DemoResult:
             )
             outcome[status].append(person.username)
         token, token_created = _ensure_token(session, runtime, token, actor=actor, notes=notes)
-        runtime.plugins.hook.civicshield_load_demo(session=session, clock=runtime.clock)
+        plugin_notes = runtime.plugins.hook.civicshield_load_demo(
+            session=session, clock=runtime.clock, settings=settings
+        )
+        notes.extend(note for returned in plugin_notes for note in (returned or ()))
         job_queued = False
         if (
             FIRST_JOB in runtime.jobs

@@ -1,10 +1,11 @@
 """Every ORM model, imported so Alembic sees the whole schema (the one adapter allowed to)."""
 
 from civicshield.accounts.models import ApiToken, User, UserSession
-from civicshield.assets.models import Asset, AssetChange
+from civicshield.assets.models import Asset, AssetChange, Software
 from civicshield.audit.models import AuditEntry, AuditHead
 from civicshield.jobs.models import Job, JobLogLine, JobSchedule
 from civicshield.store import Base
+from civicshield.vulns.models import Cve, Finding, FindingChange, PriorityPolicy, RiskSnapshot
 
 __all__ = [
     "ApiToken",
@@ -13,9 +14,15 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "Base",
+    "Cve",
+    "Finding",
+    "FindingChange",
     "Job",
     "JobLogLine",
     "JobSchedule",
+    "PriorityPolicy",
+    "RiskSnapshot",
+    "Software",
     "User",
     "UserSession",
 ]

@@ -27,6 +27,9 @@ __all__ = [
     "Node",
     "Operator",
     "VersionRange",
+    "configurations_from_json",
+    "configurations_to_json",
+    "cve5_ranges",
     "iter_nvd_records",
     "parse_cve5",
     "parse_nvd_cve",
@@ -320,12 +323,22 @@ def _adp_matches(entry: Mapping[str, Any], cve: str, path: str) -> list[CpeMatch
     else:
         pairs = [(c, r) for c in cpes for r in ranges]
     for crit, rng in pairs:
-        if crit.version not in (ANY, NA):
+        bounded = rng.end_including is not None or rng.end_excluding is not None
+        if crit.version not in (ANY, NA) and not bounded:
             out.append(CpeMatch(criteria=crit, vulnerable=True))  # the CPE names the version
+        elif crit.version not in (ANY, NA):
+            # ADP writes the range's first version into the CPE (fortios:7.4.0 with
+            # "7.4.0 <7.4.3"): the range says more, so it wins over the CPE's version.
+            out.append(CpeMatch(criteria=replace(crit, version=ANY), vulnerable=True, range=rng))
         else:
             # ADP writes "-" with an explicit range (dir-600_firmware:- <= 2.16ww): the range wins.
             out.append(CpeMatch(criteria=replace(crit, version=ANY), vulnerable=True, range=rng))
     return out
+
+
+def cve5_ranges(entry: Mapping[str, Any], cve: str, path: str) -> list[VersionRange] | None:
+    """The affected version ranges of one CVE JSON 5 ``affected[]`` entry (None: no versions)."""
+    return _cve5_ranges(entry, cve, path)
 
 
 def parse_cve5(record: Mapping[str, Any]) -> CveApplicability:
@@ -396,3 +409,46 @@ def _configurations_from_matches(matches: Sequence[CpeMatch]) -> list[Configurat
                 Configuration(Operator.OR, False, (Node(Operator.OR, False, tuple(group)),))
             )
     return confs
+
+
+# --- storage ---------------------------------------------------------------------------------
+
+_BOUNDS = (
+    ("versionStartIncluding", "start_including"),
+    ("versionStartExcluding", "start_excluding"),
+    ("versionEndIncluding", "end_including"),
+    ("versionEndExcluding", "end_excluding"),
+)
+
+
+def configurations_to_json(app: CveApplicability) -> list[dict[str, Any]]:
+    """The configurations in NVD API 2.0 shape (JSON-safe), whatever the source was, so the
+    store keeps one format and `configurations_from_json` reads it back."""
+    out: list[dict[str, Any]] = []
+    for conf in app.configurations:
+        nodes = []
+        for node in conf.nodes:
+            matches = []
+            for m in node.cpe_match:
+                item: dict[str, Any] = {"vulnerable": m.vulnerable, "criteria": m.criteria.to_fs()}
+                if m.match_criteria_id:
+                    item["matchCriteriaId"] = m.match_criteria_id
+                for key, attr in _BOUNDS:
+                    value = getattr(m.range, attr)
+                    if value is not None:
+                        item[key] = value
+                matches.append(item)
+            nodes.append(
+                {"operator": node.operator.value, "negate": node.negate, "cpeMatch": matches}
+            )
+        out.append({"operator": conf.operator.value, "negate": conf.negate, "nodes": nodes})
+    return out
+
+
+def configurations_from_json(cve_id: str, raw: Any, source: str = "nvd") -> CveApplicability:
+    """Read back what `configurations_to_json` wrote."""
+    return CveApplicability(
+        cve_id=cve_id,
+        configurations=_parse_configurations(raw, cve_id, "$.configurations"),
+        source=source,
+    )

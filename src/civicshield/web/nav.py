@@ -34,6 +34,9 @@ class NavItem:
 CORE_NAV: tuple[NavItem, ...] = (
     NavItem("dashboard", N_("Dashboard"), "/", Permission.DASHBOARD_VIEW),
     NavItem("rules", N_("Detection rules"), "/rules", Permission.RULES_READ),
+    NavItem("inventory", N_("Inventory"), "/assets", Permission.ASSETS_READ),
+    NavItem("vulnerabilities", N_("Vulnerabilities"), "/vulns/findings", Permission.VULNS_READ),
+    NavItem("risk", N_("Risk"), "/vulns/risk", Permission.VULNS_READ),
     NavItem("users", N_("Users"), "/admin/users", Permission.USERS_READ, "admin"),
     NavItem("roles", N_("Roles"), "/admin/roles", Permission.USERS_READ, "admin"),
     NavItem("tokens", N_("API tokens"), "/tokens", Permission.TOKENS_OWN, "admin"),
@@ -45,8 +48,6 @@ CORE_NAV: tuple[NavItem, ...] = (
 UPCOMING: tuple[NavItem, ...] = tuple(
     NavItem(key, label, None, Permission.DASHBOARD_VIEW, "domains")
     for key, label in (
-        ("inventory", N_("Inventory")),
-        ("vulnerabilities", N_("Vulnerabilities")),
         ("detection", N_("Detection")),
         ("alerts", N_("Alerts")),
         ("incidents", N_("Incidents")),

@@ -105,7 +105,14 @@ def test_tick_runs_due_schedules_and_queued_jobs(
     ran = worker.tick()
     names = Counter(j.name for j in ran)
     assert names == Counter(
-        {"test.count": 1, "test.tick": 1, "audit.verify": 1, "accounts.prune_sessions": 1}
+        {
+            "test.count": 1,
+            "test.tick": 1,
+            "audit.verify": 1,
+            "accounts.prune_sessions": 1,
+            "vulns.expire_acceptances": 1,
+            "vulns.risk_snapshot": 1,
+        }
     )
     assert all(j.status is JobStatus.SUCCEEDED and j.worker == "w1" for j in ran)
     assert job(rt, queued).result == {"n": 1} and plugin.runs[1] == 1

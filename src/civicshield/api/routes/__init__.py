@@ -2,14 +2,26 @@
 
 from fastapi import APIRouter
 
-from civicshield.api.routes import assets, audit, docs, health, jobs, me, meta, rules, tokens, users
+from civicshield.api.routes import (
+    assets,
+    audit,
+    docs,
+    health,
+    jobs,
+    me,
+    meta,
+    rules,
+    tokens,
+    users,
+    vulns,
+)
 
 __all__ = ["API_PREFIX", "api_router", "docs_router"]
 
 API_PREFIX = "/api/v1"
 
 api_router = APIRouter(prefix=API_PREFIX)
-for _module in (health, meta, me, users, tokens, audit, jobs, rules, assets):
+for _module in (health, meta, me, users, tokens, audit, jobs, rules, assets, vulns):
     api_router.include_router(_module.router)
 
 docs_router = docs.router

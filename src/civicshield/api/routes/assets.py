@@ -11,12 +11,19 @@ from typing import Annotated
 from fastapi import Depends, Query, Request, Response
 from starlette.datastructures import UploadFile
 
-from civicshield import assets
+from civicshield import assets, vulns
 from civicshield.accounts import Permission
 from civicshield.api.deps import PaginationDep, PrincipalDep, RuntimeDep, SessionDep, require
 from civicshield.api.openapi import problems, resource_router
 from civicshield.api.schemas import Page
-from civicshield.assets import AssetDetail, AssetKind, AssetRead, ImportPreview, Lifecycle
+from civicshield.assets import (
+    AssetDetail,
+    AssetKind,
+    AssetRead,
+    ImportPreview,
+    Lifecycle,
+    SoftwareRead,
+)
 from civicshield.core import Sector
 from civicshield.core.errors import Invalid
 
@@ -94,33 +101,41 @@ def create_asset(
     return asset
 
 
-async def _csv_body(request: Request) -> tuple[bytes, str]:
-    """The CSV file: the raw body (`text/csv`), or the `file` part of a multipart form."""
+async def _file_body(request: Request) -> tuple[bytes, str | None]:
+    """The file: the raw body (any content type), or the `file` part of a multipart form."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         # The context manager closes the spooled upload files when done.
         async with request.form() as form:
             upload = form.get("file")
             if not isinstance(upload, UploadFile):
-                raise Invalid("send the CSV as the form field 'file'")
-            return await upload.read(), upload.filename or "upload.csv"
-    return await request.body(), "upload.csv"
+                raise Invalid("send the file as the form field 'file'")
+            return await upload.read(), upload.filename
+    return await request.body(), None
+
+
+_BINARY = {"type": "string", "format": "binary"}
 
 
 @router.post(
     "/import",
     dependencies=MANAGE,
     responses=problems(413),
-    summary="Import assets from a CSV file (preview with dry_run=true)",
+    summary="Import assets from a file: CSV, XLSX, Nmap XML, CycloneDX, SPDX (preview first)",
     openapi_extra={
         "requestBody": {
             "required": True,
             "content": {
                 "text/csv": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "object"}},
+                "application/xml": {"schema": {"type": "string"}},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                    "schema": _BINARY
+                },
                 "multipart/form-data": {
                     "schema": {
                         "type": "object",
-                        "properties": {"file": {"type": "string", "format": "binary"}},
+                        "properties": {"file": _BINARY},
                         "required": ["file"],
                     }
                 },
@@ -129,23 +144,82 @@ async def _csv_body(request: Request) -> tuple[bytes, str]:
     },
 )
 def import_assets(
-    body: Annotated[tuple[bytes, str], Depends(_csv_body)],
+    body: Annotated[tuple[bytes, str | None], Depends(_file_body)],
     principal: PrincipalDep,
     session: SessionDep,
     runtime: RuntimeDep,
     dry_run: Annotated[
         bool, Query(description="true: only say what would change; false: apply it.")
     ] = True,
+    fmt: Annotated[
+        str | None,
+        Query(
+            alias="format",
+            pattern="^(csv|xlsx|nmap|cyclonedx|spdx)$",
+            description="Skip format sniffing: csv, xlsx, nmap, cyclonedx or spdx.",
+        ),
+    ] = None,
+    filename: Annotated[
+        str | None, Query(max_length=200, description="Name used in messages (raw bodies).")
+    ] = None,
+    sector: Annotated[Sector | None, Query(description="Sector of created assets.")] = None,
+    zone: Annotated[str | None, Query(max_length=100, description="Zone of created.")] = None,
+    kind: Annotated[AssetKind | None, Query(description="Kind of created assets.")] = None,
+    criticality: Annotated[
+        int | None, Query(ge=1, le=5, description="Criticality of created assets.")
+    ] = None,
+    asset_id: Annotated[
+        int | None, Query(description="SBOMs: attach the components to this asset.")
+    ] = None,
 ) -> ImportPreview:
-    """Rows become creates, updates or unchanged (matched by MAC, then host name, then IP in
-    the same zone, then serial). A bad row is listed with its line and column and skipped;
-    only a file that is not CSV at all is refused (422). Template: `docs/assets.md`."""
-    data, source = body
+    """Records become creates, updates or unchanged (matched by MAC, then host name, then IP
+    in the same zone, then serial, then an SBOM's package URL), each with the software to add,
+    change or remove. A bad record is listed with its place and skipped; only a file that
+    cannot be read at all is refused (422). Sector, zone, kind and criticality apply to assets
+    an Nmap or SBOM import creates. Formats and template: `docs/assets.md`."""
+    data, upload_name = body
     scope = assets.scope_of(principal)
-    preview = assets.preview_csv(session, data, source=source, scope=scope)
+    preview = assets.preview_import(
+        session,
+        data=data,
+        filename=upload_name or filename or "upload",
+        scope=scope,
+        fmt=fmt,
+        defaults=assets.ImportDefaults(
+            sector=sector, zone=zone, kind=kind, criticality=criticality
+        ),
+        target_asset_id=asset_id,
+    )
     if dry_run:
         return preview
-    return assets.apply(session, preview, actor=principal.actor, clock=runtime.clock, scope=scope)
+    result = assets.apply(session, preview, actor=principal.actor, clock=runtime.clock, scope=scope)
+    # New and changed assets get their findings now, not at the next daily match.
+    vulns.follow_inventory_import(
+        session,
+        asset_ids=[
+            r.asset_id for r in result.rows if r.action in ("create", "update") and r.asset_id
+        ],
+        fmt=result.format,
+        data=data,
+        source=upload_name or filename or "upload",
+        actor=principal.actor,
+        clock=runtime.clock,
+        scope=scope,
+    )
+    return result
+
+
+@router.get(
+    "/{asset_id}/software",
+    dependencies=READ,
+    responses=problems(404),
+    summary="List an asset's software",
+)
+def list_software(
+    asset_id: int, principal: PrincipalDep, session: SessionDep
+) -> list[SoftwareRead]:
+    """Components on the asset (from SBOMs and scans), by kind then name."""
+    return assets.list_software(session, asset_id, scope=assets.scope_of(principal))
 
 
 @router.get(

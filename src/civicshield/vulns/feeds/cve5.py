@@ -42,6 +42,7 @@ from civicshield.vulns.feeds._http import (
     read_bytes,
 )
 from civicshield.vulns.feeds.records import CveRecord, CvssScore, Description, KevMark, Ssvc
+from civicshield.vulns.packages import packages_from_cve5
 
 __all__ = [
     "CVE5_API_URL",
@@ -178,6 +179,7 @@ def parse_cve5_record(record: Any) -> CveRecord:
         ssvc=ssvc,
         kev=kev,
         applicability=applicability,
+        packages=packages_from_cve5(record, cve_id),
     )
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from civicshield.vulns.applicability import CveApplicability
+from civicshield.vulns.packages import PackageSpec
 
 __all__ = ["CveRecord", "CvssScore", "Description", "KevMark", "Ssvc"]
 
@@ -65,6 +66,7 @@ class CveRecord:
     ssvc: Ssvc | None
     kev: KevMark | None
     applicability: CveApplicability
+    packages: tuple[PackageSpec, ...] = field(default=())  # CVE5 packages by purl
 
     def description(self, lang: str = "en") -> str | None:
         for d in self.descriptions:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from civicshield.web.routes import (
+    assets,
+    assets_import,
     audit,
     auth,
     dashboard,
@@ -15,6 +17,10 @@ from civicshield.web.routes import (
     tokens,
     users,
     users_edit,
+    vulns,
+    vulns_admin,
+    vulns_detail,
+    vulns_risk,
 )
 
 __all__ = ["ROUTERS"]
@@ -28,6 +34,12 @@ ROUTERS: tuple[APIRouter, ...] = (
     audit.router,
     jobs.router,
     rules.router,
+    assets_import.router,  # before assets: /assets/import is not an asset id
+    assets.router,
     profile.router,
     preferences.router,
+    vulns.router,  # before vulns_detail: /vulns/findings/bulk is not a finding id
+    vulns_detail.router,
+    vulns_risk.router,
+    vulns_admin.router,
 )

@@ -1,0 +1,29 @@
+"""Pure parsers that turn scanner outputs (Grype, Trivy, OpenVAS, Wazuh, Nmap vulners) and
+CycloneDX VEX into neutral records; see docs/vulns-scanners.md."""
+
+from civicshield.vulns.scanners.detect import FORMATS, parse_scan
+from civicshield.vulns.scanners.model import (
+    SEVERITIES,
+    VEX_STATES,
+    ComponentRef,
+    HostRef,
+    Problem,
+    ScanError,
+    ScanFinding,
+    ScanReport,
+    VexStatement,
+)
+
+__all__ = [
+    "FORMATS",
+    "SEVERITIES",
+    "VEX_STATES",
+    "ComponentRef",
+    "HostRef",
+    "Problem",
+    "ScanError",
+    "ScanFinding",
+    "ScanReport",
+    "VexStatement",
+    "parse_scan",
+]
