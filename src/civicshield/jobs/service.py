@@ -159,8 +159,7 @@ def sync_schedules(session: Session, *, registry: JobRegistry, clock: Clock) -> 
                 job_name=definition.name,
                 args={},
                 interval_seconds=definition.every_seconds,
-                next_run_at=clock.now()
-                + timedelta(seconds=definition.first_run_after_seconds),
+                next_run_at=clock.now() + timedelta(seconds=definition.first_run_after_seconds),
                 enabled=True,
             )
             result = session.execute(statement.on_conflict_do_nothing(index_elements=["name"]))
