@@ -4,7 +4,7 @@
 
 Commands: `init`, `serve`, `demo`, `version`, and the groups `db`, `user`, `token`, `audit`,
 `worker`, `jobs`, `mail`, `rules`, `assets`, `vulns`, `risk`, and
-`detect`; each has `--help`. Data commands accept `--json` (one JSON
+`detect`, `hunt`; each has `--help`. Data commands accept `--json` (one JSON
 document on stdout). Errors print one red `error: …` line on stderr and exit 1 (usage errors
 exit 2).
 """
@@ -24,6 +24,7 @@ from civicshield.cli.audit import audit_app
 from civicshield.cli.db import db_app, init
 from civicshield.cli.demo import demo as demo_command
 from civicshield.cli.detect import detect as detect_command
+from civicshield.cli.hunt import hunt as hunt_command
 from civicshield.cli.jobs import jobs_app
 from civicshield.cli.mail import mail_app
 from civicshield.cli.risk import risk_app
@@ -107,6 +108,7 @@ app.add_typer(assets_app, name="assets")
 app.add_typer(vulns_app, name="vulns")
 app.add_typer(risk_app, name="risk")
 app.command("detect")(detect_command)
+app.command("hunt")(hunt_command)
 app.command("version")(version)
 
 
