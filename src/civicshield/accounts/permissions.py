@@ -29,6 +29,8 @@ class Permission(StrEnum):
     VULNS_READ = "vulns:read"
     VULNS_MANAGE = "vulns:manage"
     VULNS_POLICY = "vulns:policy"
+    EVENTS_READ = "events:read"
+    EVENTS_MANAGE = "events:manage"
 
     @property
     def label(self) -> str:
@@ -53,6 +55,8 @@ _LABELS = {
     Permission.VULNS_READ: N_("See vulnerability findings, sector risk and the risk report"),
     Permission.VULNS_MANAGE: N_("Triage findings, import scans, run matching and feed syncs"),
     Permission.VULNS_POLICY: N_("Change the vulnerability prioritisation policy"),
+    Permission.EVENTS_READ: N_("Hunt over stored events and see quarantined records"),
+    Permission.EVENTS_MANAGE: N_("Ingest event files and replay quarantined records"),
 }
 
 _EVERYONE = {Permission.DASHBOARD_VIEW, Permission.PROFILE_SELF}
@@ -69,10 +73,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ASSETS_MANAGE,
             Permission.VULNS_READ,
             Permission.VULNS_MANAGE,
+            Permission.EVENTS_READ,
+            Permission.EVENTS_MANAGE,
         }
     ),
     Role.RESPONDER: frozenset(
-        _STAFF | {Permission.RULES_READ, Permission.ASSETS_READ, Permission.VULNS_READ}
+        _STAFF
+        | {
+            Permission.RULES_READ,
+            Permission.ASSETS_READ,
+            Permission.VULNS_READ,
+            Permission.EVENTS_READ,
+        }
     ),
     Role.PRIVACY_OFFICER: frozenset(_STAFF | {Permission.AUDIT_READ}),
     # Sector operators keep their own sectors' inventory (the service scopes them).

@@ -34,7 +34,8 @@ tokens_app = typer.Typer(
 SCOPES = (
     "dashboard:view, profile:self, users:read, users:manage, tokens:own, tokens:manage,"
     " audit:read, audit:verify, jobs:read, jobs:manage, rules:read, rules:manage,"
-    " assets:read, assets:manage, vulns:read, vulns:manage, vulns:policy"
+    " assets:read, assets:manage, vulns:read, vulns:manage, vulns:policy, events:read,"
+    " events:manage"
 )
 accounts = lazy_module("civicshield.accounts")
 TOKEN_COLUMNS = (

@@ -6,6 +6,7 @@ from civicshield.api.routes import (
     assets,
     audit,
     docs,
+    events,
     health,
     jobs,
     me,
@@ -21,7 +22,7 @@ __all__ = ["API_PREFIX", "api_router", "docs_router"]
 API_PREFIX = "/api/v1"
 
 api_router = APIRouter(prefix=API_PREFIX)
-for _module in (health, meta, me, users, tokens, audit, jobs, rules, assets, vulns):
+for _module in (health, meta, me, users, tokens, audit, jobs, rules, assets, vulns, events):
     api_router.include_router(_module.router)
 
 docs_router = docs.router
