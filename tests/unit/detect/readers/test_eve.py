@@ -1,0 +1,149 @@
+"""Suricata EVE reader: the real samples, compression, generated events and fuzzed lines."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import orjson
+import polars as pl
+import pytest
+import zstandard
+from hypothesis import given
+from hypothesis import strategies as st
+
+from civicshield.core.errors import Invalid
+from civicshield.detect.readers.eve import parse_eve_lines, read_eve
+
+EVE = Path(__file__).resolve().parents[4].parent / "shared" / "data" / "netlogs" / "suricata-eve"
+needs_samples = pytest.mark.skipif(not EVE.is_dir(), reason=f"sample data absent: {EVE}")
+
+
+def frames(path: Path) -> dict[str, pl.DataFrame]:
+    results = list(read_eve(path))
+    assert all(not r.quarantined for r in results)
+    return {r.dataset: r.frame for r in results}
+
+
+@needs_samples
+def test_every_sample_reads_without_quarantine() -> None:
+    counts: dict[str, int] = {}
+    for path in sorted((EVE / "eve").glob("*.json")):
+        for dataset, frame in frames(path).items():
+            counts[dataset] = counts.get(dataset, 0) + frame.height
+    # SOURCE.md's table: 707 events in all.
+    assert sum(counts.values()) == 707
+    assert counts["suricata.alert"] == 107 and counts["suricata.flow"] == 203
+
+
+@needs_samples
+def test_hand_checked_values() -> None:
+    got = frames(EVE / "eve" / "wikipedia.json")
+    http = got["suricata.http"].row(0, named=True)
+    assert http["http.hostname"] == "bits.wikimedia.org"
+    assert http["url.full"] == "http://bits.wikimedia.org/skins-1.5/monobook/main.css"
+    assert http["http.status"] == "304" and http["destination.port"] == 80
+    assert str(http["@timestamp"]) == "2011-03-18 19:06:08.843912+00:00"
+    alert = got["suricata.alert"].row(0, named=True)
+    assert alert["alert.signature_id"] == "9000001"
+    assert alert["dns.question.name"] == "upload.wikimedia.org"  # from dns.query[0] (EVE v2)
+    assert alert["network.transport"] == "udp" and alert["_line"] == 2
+    stats = got["suricata.stats"]
+    assert stats["source.ip"].to_list() == [None] and "stats.uptime" in stats.columns
+    dns = frames(EVE / "eve" / "dns-edns-ecs.json")["suricata.dns"].row(0, named=True)
+    assert dns["dns.question.name"] == "ns1.weberdns.de" and dns["dns.rrtype"] == "A"
+
+
+@needs_samples
+def test_gzip_and_zstd_give_the_same_frames(tmp_path: Path) -> None:
+    plain = EVE / "eve" / "smtp.json"
+    data = plain.read_bytes()
+    (tmp_path / "a.gz").write_bytes(gzip.compress(data))
+    (tmp_path / "a.zst").write_bytes(zstandard.ZstdCompressor().compress(data))
+    expected = frames(plain)
+    for name in ("a.gz", "a.zst"):
+        got = frames(tmp_path / name)
+        assert got.keys() == expected.keys()
+        for key, frame in expected.items():
+            assert got[key].equals(frame)
+
+
+def test_late_keys_are_kept_and_conflicts_become_json_text() -> None:
+    lines = [orjson.dumps({"event_type": "x", "a": 1}) for _ in range(300)]
+    lines.append(orjson.dumps({"event_type": "x", "a": {"b": [1, 2]}, "late": {"k": True}}))
+    (result,) = parse_eve_lines(enumerate(lines, 1), source="t")
+    assert result.dataset == "suricata.x"
+    assert result.frame["late.k"].to_list()[-1] == "true"
+    assert result.frame["a"].to_list()[-2:] == ["1", '{"b": [1, 2]}']
+
+
+def test_unreadable_input_is_invalid(tmp_path: Path) -> None:
+    broken = tmp_path / "b.gz"
+    broken.write_bytes(gzip.compress(b'{"event_type":"x"}\n' * 100)[:30])
+    with pytest.raises(Invalid, match=r"b\.gz"):
+        list(read_eve(broken))
+
+
+_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)
+_event = st.fixed_dictionaries(
+    {"event_type": st.sampled_from(["alert", "dns", "flow", "custom_1"]), "src_ip": _text},
+    optional={
+        "src_port": st.integers(0, 65535),
+        "alert": st.fixed_dictionaries(
+            {"signature": _text}, optional={"rev": st.integers(-(2**63), 2**63 - 1)}
+        ),
+        "extra": st.dictionaries(
+            st.from_regex(r"[a-z]{1,5}", fullmatch=True), _text, min_size=1, max_size=3
+        ),
+    },
+)
+
+
+@given(st.lists(_event, min_size=1, max_size=40))
+def test_generated_events_round_trip(events: list[dict[str, object]]) -> None:
+    lines = [(n, orjson.dumps(e)) for n, e in enumerate(events, 1)]
+    rows = {}
+    for result in parse_eve_lines(lines, source="t"):
+        assert not result.quarantined
+        for row in result.frame.iter_rows(named=True):
+            rows[row["_line"]] = row
+    for number, event in enumerate(events, 1):
+        row = rows[number]
+        assert row["src_ip"] == event["src_ip"]
+        assert row["source.port"] == event.get("src_port")
+        alert = event.get("alert")
+        if isinstance(alert, dict):
+            assert row["alert.signature"] == alert["signature"]
+        extra = event.get("extra")
+        for key, value in (extra or {}).items():  # type: ignore[attr-defined]
+            assert row[f"extra.{key}"] == value
+
+
+_GOOD = b'{"timestamp":"2024-01-01T00:00:00.123456+0000","event_type":"flow","src_ip":"10.0.0.1"}'
+
+
+@given(st.lists(st.one_of(st.just(_GOOD), st.binary(max_size=40)), max_size=30))
+def test_fuzzed_lines_keep_every_good_line(lines: list[bytes]) -> None:
+    numbered = list(enumerate(lines, 1))
+    results = parse_eve_lines(numbered, source="t")
+    kept = {n for r in results for n in r.frame["_line"].to_list()}
+    bad = {int(q.position.split()[1]) for r in results for q in r.quarantined}
+    good = {n for n, t in numbered if t == _GOOD}
+    assert good <= kept
+    assert not kept & bad
+    assert kept | bad == {n for n, t in numbered if t.strip()}
+    for r in results:
+        assert r.read == r.frame.height + len(r.quarantined)
+
+
+@needs_samples
+@given(st.data())
+def test_mutated_real_lines_never_crash(data: st.DataObject) -> None:
+    real = (EVE / "eve" / "smtp.json").read_bytes().splitlines()
+    line = data.draw(st.sampled_from(real))
+    at = data.draw(st.integers(0, len(line)))
+    junk = data.draw(st.binary(max_size=4))
+    mutated = line[:at] + junk + line[at + len(junk) :]
+    results = parse_eve_lines([(1, real[0]), (2, mutated)], source="t")
+    assert 1 in {n for r in results for n in r.frame["_line"].to_list()}
+    assert sum(r.read for r in results) == 2

@@ -1,0 +1,189 @@
+"""Zeek TSV/JSON reader: real samples, headers, escapes, compression, properties, fuzzing."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import zstandard
+from hypothesis import given
+from hypothesis import strategies as st
+
+from civicshield.core.errors import Invalid
+from civicshield.detect.readers.zeek import parse_zeek_lines, read_zeek
+from tests.conftest import SHARED_DATA
+
+ZEEK = [
+    *sorted(SHARED_DATA.glob("netlogs/zeek-*/*/*")),
+    SHARED_DATA / "netflow" / "iot23" / "conn.log.labeled.gz",
+]
+HEAD = [
+    b"#separator \\x09",
+    b"#set_separator\t,",
+    b"#empty_field\t(empty)",
+    b"#unset_field\t-",
+    b"#path\tdns",
+    b"#fields\tts\tid.orig_h\tid.orig_p\tquery\tanswers",
+    b"#types\ttime\taddr\tport\tstring\tvector[string]",
+]
+
+
+def _sample(*parts: str) -> Path:
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.is_file():
+        pytest.skip(f"shared Zeek sample not available: {path}")
+    return path
+
+
+def _lines(lines: list[bytes]) -> list[tuple[int, bytes]]:
+    return list(enumerate(lines, start=1))
+
+
+@pytest.mark.parametrize("path", ZEEK, ids=lambda p: "/".join(p.parts[-3:]))
+def test_every_sample_reads_without_quarantine(path: Path) -> None:
+    if not path.is_file():
+        pytest.skip(f"shared Zeek sample not available: {path}")
+    results = list(read_zeek(path))
+    assert results and not [q for r in results for q in r.quarantined]
+    assert all(r.frame["@timestamp"].null_count() == 0 for r in results)
+
+
+def test_tsv_and_json_give_the_same_dns_events() -> None:
+    tsv = next(read_zeek(_sample("netlogs", "zeek-wrccdc2018", "tsv", "dns.log"))).frame
+    js = next(read_zeek(_sample("netlogs", "zeek-wrccdc2018", "json", "dns.json"))).frame
+    columns = ["@timestamp", "uid", "source.ip", "destination.port", "dns.question.name", "answers"]
+    assert tsv.select(columns).equals(js.select(columns))
+    first = tsv.row(0, named=True)
+    assert first["@timestamp"] == datetime(2018, 3, 24, 17, 15, 20, 865716, tzinfo=UTC)
+    assert first["answers"] == "ise.wrccdc.cpp.edu,134.71.3.16"
+    assert first["event.dataset"] == "zeek.dns" and first["_line"] == 9
+
+
+def test_http_url_and_iot23_labels() -> None:
+    http = next(read_zeek(_sample("netlogs", "zeek-zat", "tsv", "http.log"))).frame
+    assert http.item(1, "url.full") == "http://www.guyspy.com/"
+    assert http.item(0, "tags") == "" and http.item(0, "referrer") is None
+    conn = next(read_zeek(_sample("netflow", "iot23", "conn.log.labeled.gz"))).frame
+    assert conn.height == 25803 and conn.item(0, "event.dataset") == "zeek.conn"
+    assert conn.item(0, "label") == "Benign" and conn.item(0, "network.transport") == "udp"
+    assert conn.get_column("label").value_counts().sort("label").rows() == [
+        ("Benign", 8750),
+        ("Malicious", 17053),
+    ]
+
+
+def test_gzip_and_zstd_give_the_same_frame(tmp_path: Path) -> None:
+    path = _sample("netlogs", "zeek-wrccdc2018", "tsv", "ssl.log")
+    (tmp_path / "ssl.log.gz").write_bytes(gzip.compress(path.read_bytes()))
+    (tmp_path / "ssl.log.zst").write_bytes(zstandard.ZstdCompressor().compress(path.read_bytes()))
+    plain = next(read_zeek(path, source="x")).frame
+    for name in ("ssl.log.gz", "ssl.log.zst"):
+        assert next(read_zeek(tmp_path / name, source="x")).frame.equals(plain)
+
+
+def test_escapes_markers_iot23_spaces_and_blocks() -> None:
+    lines = [
+        *HEAD,
+        b"1.5\t10.0.0.1\t53\ta\\x09b\\xc3\\xa9\tx\\x2cy,z",
+        b"2\t-\t-\t\\x2d\t(empty)",
+        b"#fields\tts\ttunnel_parents   label",
+        b"3\t-   Malicious",
+    ]
+    first, second = parse_zeek_lines(_lines(lines), source="s")
+    assert first.frame.select("query", "answers", "id.orig_h").rows() == [
+        ("a\tbé", "x\\x2cy,z", "10.0.0.1"),
+        ("-", "", None),
+    ]
+    assert second.frame.select("tunnel_parents", "label").rows() == [(None, "Malicious")]
+
+
+def test_bad_lines_are_quarantined() -> None:
+    lines = [b"#separator \\x09", b"1\tbefore", *HEAD, b"1\tonly two", b"x\t-\t-\t-\t-"]
+    results = parse_zeek_lines(_lines(lines), source="s")
+    reasons = [(q.position, q.reason.split(":")[0]) for r in results for q in r.quarantined]
+    assert reasons == [
+        ("line 2", "data line before any #fields header"),
+        ("line 10", "expected 5 fields, found 2"),
+        ("line 11", "ts is not a time"),
+    ]
+
+
+def test_json_bad_lines_and_not_zeek() -> None:
+    lines = [
+        b'{"ts":1.0,"query":"a"}',
+        b"{oops",
+        b"[1]",
+        b'{"ts":"2020-01-01T00:00:00Z","x":[1,2]}',
+    ]
+    (result,) = parse_zeek_lines(_lines(lines), source="s", path_hint="dns")
+    assert result.frame.select("query", "x", "_line").rows() == [("a", None, 1), (None, "1,2", 4)]
+    assert [q.position for q in result.quarantined] == ["line 2", "line 3"]
+    with pytest.raises(Invalid, match="line 1: not a Zeek log"):
+        parse_zeek_lines(_lines([b"hello"]), source="s")
+
+
+_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+
+
+@given(st.lists(st.tuples(st.integers(0, 2**31), _text, st.lists(_text, max_size=3)), max_size=15))
+def test_generated_records_round_trip(rows: list[tuple[int, str, list[str]]]) -> None:
+    def escape(
+        value: str,
+    ) -> bytes:  # as Zeek writes a value: \\xNN for bytes outside printable ASCII
+        keep = range(0x21, 0x7F)
+        return b"".join(
+            bytes([b]) if b in keep and b not in b"\\," else b"\\x%02x" % b for b in value.encode()
+        )
+
+    lines = list(HEAD)
+    for ts, query, answers in rows:
+        vector = (
+            b",".join(escape(a) if a else b"\\x00"[:0] for a in answers) if answers else b"(empty)"
+        )
+        lines.append(
+            b"\t".join(
+                [
+                    str(ts).encode(),
+                    b"10.0.0.1",
+                    b"53",
+                    escape(query) if query else b"(empty)",
+                    vector,
+                ]
+            )
+        )
+    results = parse_zeek_lines(_lines(lines), source="s")
+    frame = results[0].frame if results else None
+    assert not [q for r in results for q in r.quarantined]
+    if frame is not None:
+        assert frame.get_column("query").to_list() == [q for _, q, _ in rows]
+        assert frame.get_column("answers").to_list() == [
+            ",".join(a.replace(",", "\\x2c") for a in ans) for _, _, ans in rows
+        ]
+
+
+@given(st.lists(st.binary(max_size=60), max_size=20), st.booleans())
+def test_arbitrary_bytes_never_crash(junk: list[bytes], json: bool) -> None:
+    start = [b'{"ts":1}'] if json else list(HEAD)
+    try:
+        results = parse_zeek_lines(_lines([*start, *junk]), source="s")
+    except Invalid:
+        return
+    for result in results:
+        assert result.read == result.frame.height + len(result.quarantined)
+
+
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 50)), max_size=25))
+def test_mixed_good_and_bad_lines(picks: list[tuple[bool, int]]) -> None:
+    text = _sample("netlogs", "zeek-wrccdc2018", "tsv", "dns.log").read_bytes().splitlines()
+    head, good = text[:8], text[8:60]
+    lines, expected_good, expected_bad = list(head), [], []
+    for ok, index in picks:
+        lines.append(good[index] if ok else good[index][:40])
+        (expected_good if ok else expected_bad).append(len(lines))
+    results = parse_zeek_lines(_lines(lines), source="s")
+    assert [n for r in results for n in r.frame.get_column("_line")] == expected_good
+    assert [q.position for r in results for q in r.quarantined] == [
+        f"line {n}" for n in expected_bad
+    ]
