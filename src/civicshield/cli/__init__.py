@@ -4,7 +4,7 @@
 
 Commands: `init`, `serve`, `demo`, `version`, and the groups `db`, `user`, `token`, `audit`,
 `worker`, `jobs`, `mail`, `rules`, `assets`, `vulns`, `risk`, and
-`detect`, `hunt`; each has `--help`. Data commands accept `--json` (one JSON
+`detect`, `ingest`, `hunt`, `quarantine`; each has `--help`. Data commands accept `--json` (one JSON
 document on stdout). Errors print one red `error: …` line on stderr and exit 1 (usage errors
 exit 2).
 """
@@ -25,6 +25,8 @@ from civicshield.cli.db import db_app, init
 from civicshield.cli.demo import demo as demo_command
 from civicshield.cli.detect import detect as detect_command
 from civicshield.cli.hunt import hunt as hunt_command
+from civicshield.cli.ingest import ingest as ingest_command
+from civicshield.cli.ingest import quarantine_app
 from civicshield.cli.jobs import jobs_app
 from civicshield.cli.mail import mail_app
 from civicshield.cli.risk import risk_app
@@ -109,6 +111,8 @@ app.add_typer(vulns_app, name="vulns")
 app.add_typer(risk_app, name="risk")
 app.command("detect")(detect_command)
 app.command("hunt")(hunt_command)
+app.command("ingest")(ingest_command)
+app.add_typer(quarantine_app, name="quarantine")
 app.command("version")(version)
 
 

@@ -114,7 +114,7 @@ class QuarantineStore:
     def replay(
         self,
         fmt: str,
-        parse: Callable[[list[tuple[int, bytes]], str], ReadResult],
+        parse: Callable[[list[tuple[int, bytes]], str], list[ReadResult]],
         store: Callable[[ReadResult], None],
     ) -> ReplayReport:
         """Read every quarantined record of `fmt` again with `parse` (the current reader);
@@ -134,12 +134,14 @@ class QuarantineStore:
                         by_source.setdefault(item["source"], []).append(item)
                     for source, items in by_source.items():
                         lines = [(i + 1, it["raw"].encode()) for i, it in enumerate(items)]
-                        result = parse(lines, source)
+                        results = parse(lines, source)
                         report.replayed += len(items)
-                        report.recovered += result.frame.height
-                        if result.frame.height:
-                            store(result)
-                        failed = {int(q.position.split()[-1]) for q in result.quarantined}
+                        failed: set[int] = set()
+                        for result in results:
+                            report.recovered += result.frame.height
+                            if result.frame.height:
+                                store(result)
+                            failed |= {int(q.position.split()[-1]) for q in result.quarantined}
                         report.still_bad += len(failed)
                         keep.extend(it for i, it in enumerate(items) if i + 1 in failed)
                     handle.seek(0)

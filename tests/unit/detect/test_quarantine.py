@@ -18,14 +18,15 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 def parser(accept: set[bytes]):  # type: ignore[no-untyped-def]
     """A stand-in reader: lines in `accept` read, the others are quarantined."""
 
-    def parse(lines: list[tuple[int, bytes]], source: str) -> ReadResult:
+    def parse(lines: list[tuple[int, bytes]], source: str) -> list[ReadResult]:
         good = [raw.decode() for _, raw in lines if raw in accept]
         bad = [
             Quarantined(source, f"line {n}", "still bad", raw.decode())
             for n, raw in lines
             if raw not in accept
         ]
-        return ReadResult("test", pl.DataFrame({"_raw": good}, schema={"_raw": pl.String}), bad)
+        frame = pl.DataFrame({"_raw": good}, schema={"_raw": pl.String})
+        return [ReadResult("test", frame, bad)]
 
     return parse
 

@@ -1,0 +1,136 @@
+"""`civicshield ingest FILE…` and `civicshield quarantine list|replay`: telemetry into the event
+store (`<data_dir>/events`), unreadable records into the quarantine (`<data_dir>/quarantine`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from civicshield.cli._common import (
+    JsonOption,
+    console,
+    emit_json,
+    fail,
+    print_table,
+    state,
+    success,
+)
+
+__all__ = ["ingest", "quarantine_app"]
+
+quarantine_app = typer.Typer(
+    help="Records no reader could read: list them, read them again after a fix.",
+    no_args_is_help=True,
+)
+
+
+def ingest(
+    ctx: typer.Context,
+    paths: Annotated[
+        list[Path], typer.Argument(exists=True, dir_okay=False, readable=True, help="Files.")
+    ],
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format", help="zeek, eve, syslog, cef, nfdump, json or mapped (default: sniffed)."
+        ),
+    ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option("--mapping", exists=True, dir_okay=False, help="TOML field mapping."),
+    ] = None,
+    dataset: Annotated[
+        str | None, typer.Option("--dataset", help="Store under this dataset name.")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Read telemetry files (plain, gzip or zstd) with the right reader, store the events by
+    dataset and day, and quarantine records that cannot be read (with file, line and reason).
+    Reports read / stored / quarantined per file."""
+    from civicshield.detect.eventstore import EventStore
+    from civicshield.detect.ingest import ingest_file
+    from civicshield.detect.quarantine import QuarantineStore
+    from civicshield.detect.readers.mapped import load_mapping
+
+    settings = state(ctx).settings()
+    store = EventStore(settings.data_dir / "events")
+    quarantine = QuarantineStore(settings.data_dir / "quarantine")
+    field_mapping = load_mapping(mapping) if mapping else None
+    if field_mapping is not None and fmt is None:
+        fmt = "mapped"
+    reports = [
+        ingest_file(p, store, quarantine, fmt=fmt, mapping=field_mapping, dataset=dataset)
+        for p in paths
+    ]
+    if json_output:
+        emit_json([r.to_dict() for r in reports])
+        return
+    print_table(
+        ["file", "format", "read", "stored", "quarantined", "datasets"],
+        [
+            (r.source, r.format, r.read, r.stored, r.quarantined, ", ".join(sorted(r.datasets)))
+            for r in reports
+        ],
+    )
+    quarantined = sum(r.quarantined for r in reports)
+    success(
+        f"{sum(r.stored for r in reports)} events stored, {quarantined} quarantined"
+        + (" (civicshield quarantine list)" if quarantined else "")
+    )
+
+
+@quarantine_app.command("list")
+def quarantine_list(
+    ctx: typer.Context,
+    fmt: Annotated[str | None, typer.Option("--format", help="Only this reader.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1)] = 100,
+    json_output: JsonOption = False,
+) -> None:
+    """Quarantined records, oldest first: reader, input, position, reason, text."""
+    from civicshield.detect.quarantine import QuarantineStore
+
+    store = QuarantineStore(state(ctx).settings().data_dir / "quarantine")
+    entries = []
+    for entry in store.entries(fmt=fmt):
+        entries.append(entry)
+        if len(entries) >= limit:
+            break
+    if json_output:
+        emit_json({"counts": store.counts(), "items": [e.to_dict() for e in entries]})
+        return
+    print_table(
+        ["format", "source", "position", "reason", "text"],
+        [(e.format, e.source, e.position, e.reason, e.raw[:80]) for e in entries],
+    )
+    console().print(", ".join(f"{k}: {v}" for k, v in store.counts().items()) or "empty")
+
+
+@quarantine_app.command("replay")
+def quarantine_replay(
+    ctx: typer.Context,
+    fmt: Annotated[str, typer.Argument(help="The reader: eve, syslog, cef, json or zeek.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Read the reader's quarantined records again (after a fix); what now reads is stored,
+    what still fails stays with its new reason."""
+    from civicshield.detect.eventstore import EventStore
+    from civicshield.detect.ingest import REPLAYABLE, replay
+    from civicshield.detect.quarantine import QuarantineStore
+
+    if fmt not in REPLAYABLE:
+        fail(f"{fmt!r} cannot be replayed record by record; use one of {', '.join(REPLAYABLE)}")
+    settings = state(ctx).settings()
+    report = replay(
+        fmt,
+        EventStore(settings.data_dir / "events"),
+        QuarantineStore(settings.data_dir / "quarantine"),
+    )
+    if json_output:
+        emit_json(vars(report))
+        return
+    success(
+        f"{report.replayed} records read again: {report.recovered} stored, "
+        f"{report.still_bad} still quarantined"
+    )
