@@ -134,7 +134,7 @@ def test_vulnerability_pages_are_accessible(
         with page.expect_navigation():
             link.click()
         _audit(page, "finding detail", found)
-    for path in ("/vulns/risk", "/vulns/policy", "/vulns/import"):
+    for path in ("/vulns/risk", "/vulns/policy", "/vulns/import", "/hunt", "/hunt/quarantine"):
         page.goto(path)
         _audit(page, path, found)
     assert not found, f"{scheme} theme: {found}"

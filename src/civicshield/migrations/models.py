@@ -5,6 +5,7 @@ from civicshield.assets.models import Asset, AssetChange, Software
 from civicshield.audit.models import AuditEntry, AuditHead
 from civicshield.jobs.models import Job, JobLogLine, JobSchedule
 from civicshield.store import Base
+from civicshield.telemetry.models import SavedHunt
 from civicshield.vulns.models import Cve, Finding, FindingChange, PriorityPolicy, RiskSnapshot
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "JobSchedule",
     "PriorityPolicy",
     "RiskSnapshot",
+    "SavedHunt",
     "Software",
     "User",
     "UserSession",

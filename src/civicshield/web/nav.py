@@ -37,6 +37,7 @@ CORE_NAV: tuple[NavItem, ...] = (
     NavItem("inventory", N_("Inventory"), "/assets", Permission.ASSETS_READ),
     NavItem("vulnerabilities", N_("Vulnerabilities"), "/vulns/findings", Permission.VULNS_READ),
     NavItem("risk", N_("Risk"), "/vulns/risk", Permission.VULNS_READ),
+    NavItem("hunt", N_("Hunt"), "/hunt", Permission.EVENTS_READ),
     NavItem("users", N_("Users"), "/admin/users", Permission.USERS_READ, "admin"),
     NavItem("roles", N_("Roles"), "/admin/roles", Permission.USERS_READ, "admin"),
     NavItem("tokens", N_("API tokens"), "/tokens", Permission.TOKENS_OWN, "admin"),

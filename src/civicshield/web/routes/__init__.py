@@ -10,6 +10,7 @@ from civicshield.web.routes import (
     audit,
     auth,
     dashboard,
+    hunt,
     jobs,
     preferences,
     profile,
@@ -34,6 +35,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     audit.router,
     jobs.router,
     rules.router,
+    hunt.router,
     assets_import.router,  # before assets: /assets/import is not an asset id
     assets.router,
     profile.router,
