@@ -53,3 +53,24 @@ def test_viewers_and_sector_operators_may_not_hunt(
     )
     op = caller(runtime, "olga", Role.SECTOR_OPERATOR, sectors=[Sector.WATER])
     assert client.get("/api/v1/events/quarantine", headers=op.headers).status_code == 403
+
+
+def test_replay_after_a_fix(runtime: Runtime, client: TestClient, admin_caller: Caller) -> None:
+    good = (
+        b'{"timestamp": "2026-11-22T10:00:00.000000+0000", "event_type": "dns",'
+        b' "src_ip": "10.0.0.1"}'
+    )
+    QuarantineStore(runtime.settings.data_dir / "quarantine").add(
+        "eve", [Quarantined("eve.json", "line 3", "was refused by an old reader", good.decode())]
+    )
+    h = admin_caller.headers
+    done = client.post("/api/v1/events/quarantine/replay?format=eve", headers=h)
+    assert done.status_code == 200, done.text
+    assert done.json() == {"replayed": 1, "recovered": 1, "still_bad": 0}
+    assert client.get("/api/v1/events/quarantine", headers=h).json()["total"] == 0
+    stored = client.post(
+        "/api/v1/events/hunt", json={"sql": 'SELECT "source.ip" FROM events'}, headers=h
+    ).json()
+    assert stored["rows"] == [{"source.ip": "10.0.0.1"}]
+    refused = client.post("/api/v1/events/quarantine/replay?format=nfdump", headers=h)
+    assert refused.status_code == 422

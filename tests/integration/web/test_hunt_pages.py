@@ -119,3 +119,18 @@ def test_viewers_are_refused_and_posts_need_csrf(
         "/hunt/saved", data={**body, "csrf_token": token}, follow_redirects=False
     )
     assert ok.status_code == 303
+
+
+def test_replay_from_the_quarantine_page(store: EventStore, admin_client: Any) -> None:
+    page = admin_client.get("/hunt/quarantine?format=syslog")
+    assert 'data-testid="replay"' in page.text
+    token = csrf_from(page.text)
+    done = admin_client.post(
+        "/hunt/quarantine/replay",
+        data={"format": "syslog", "csrf_token": token},
+        follow_redirects=True,
+    )
+    assert done.status_code == 200
+    assert 'data-testid="replay-result"' in done.text
+    # "<script>…" is still not syslog: it stays, with the reader's current reason.
+    assert 'data-testid="quarantine-row"' in done.text

@@ -25,6 +25,7 @@ from civicshield.core.enums import Role
 from civicshield.core.errors import Conflict, Invalid
 from civicshield.core.i18n import N_
 from civicshield.detect.eventstore import EventStore
+from civicshield.detect.ingest import REPLAYABLE, replay
 from civicshield.detect.quarantine import QuarantineStore
 from civicshield.telemetry import SavedHuntCreate, SavedHuntRead, SavedHuntUpdate
 from civicshield.web.deps import require
@@ -35,6 +36,7 @@ __all__ = ["HUNT_FIELD_MESSAGES", "MAX_CSV_ROWS", "MAX_PAGE_ROWS", "router"]
 
 router = APIRouter()
 ReadPage = Annotated[Page, Depends(require(Permission.EVENTS_READ))]
+ManagePage = Annotated[Page, Depends(require(Permission.EVENTS_MANAGE))]
 
 MAX_PAGE_ROWS = 500  # a table longer than this helps nobody; the CSV has more
 MAX_CSV_ROWS = 10_000  # the API's limit too
@@ -296,4 +298,32 @@ def quarantine_page(page: ReadPage) -> Response:
         counts=sorted(store.counts().items()),
         chosen=fmt,
         max_rows=MAX_PAGE_ROWS,
+        replayable=REPLAYABLE,
+        replayed=_replayed(page),
     )
+
+
+def _replayed(page: Page) -> dict[str, int] | None:
+    """The outcome of a replay, passed back in the redirect's query."""
+    raw = [page.query(k) for k in ("replayed", "recovered", "still_bad")]
+    if not all(v.isdigit() for v in raw):
+        return None
+    return dict(zip(("replayed", "recovered", "still_bad"), map(int, raw), strict=True))
+
+
+@router.post("/hunt/quarantine/replay")
+def quarantine_replay(page: ManagePage) -> Response:
+    """Read one reader's quarantined records again (after a reader fix)."""
+    fmt = page.field("format")
+    if fmt not in REPLAYABLE:
+        return page.redirect("/hunt/quarantine")
+    report = replay(fmt, _events(page), _quarantine(page))
+    query = urlencode(
+        {
+            "format": fmt,
+            "replayed": report.replayed,
+            "recovered": report.recovered,
+            "still_bad": report.still_bad,
+        }
+    )
+    return page.redirect(f"/hunt/quarantine?{query}")
