@@ -69,6 +69,8 @@ __all__ = ["LOGSOURCE_FIELDS", "detect", "parse_logsource"]
 
 FORMATS = ("table", "jsonl", "csv")
 CSV_COLUMNS = ("rule_id", "rule_title", "level", "author", "tags", "source", "line")
+# --retro: `source` is the dataset, `line` the event's line in the file it was ingested from
+RETRO_CSV_COLUMNS = (*CSV_COLUMNS, "@timestamp")
 # The event's own time, for correlation windows: flat Windows JSON and EVTX (`SystemTime` of
 # `TimeCreated`), then Winlogbeat/ECS (`@timestamp`); the first present one is used.
 TIME_FIELDS = ("SystemTime", "@timestamp")
@@ -83,8 +85,12 @@ _ROUTES_ON_TAGS = ("tagged", "combined")
 def detect(
     ctx: typer.Context,
     paths: Annotated[
-        list[Path], typer.Argument(help="Event files: JSON lines (plain or .gz) or .evtx.")
-    ],
+        list[Path] | None,
+        typer.Argument(
+            help="Event files: JSON lines (plain or .gz) or .evtx (none with --retro).",
+            show_default=False,
+        ),
+    ] = None,
     rules: Annotated[
         list[Path] | None,
         typer.Option(
@@ -103,7 +109,7 @@ def detect(
     folder: FolderOption = None,
     exclude_folder: ExcludeFolderOption = None,
     include_deprecated: IncludeDeprecatedOption = False,
-    mapping: Annotated[str, mapping_option("windows")] = "windows",
+    mapping: Annotated[str | None, mapping_option("windows; combined with --retro")] = None,
     logsource: Annotated[
         str | None,
         typer.Option(
@@ -122,11 +128,33 @@ def detect(
         bool,
         typer.Option("--no-cache", help="Rebuild the compiled rule cache (parse every rule)."),
     ] = False,
+    retro: Annotated[
+        bool,
+        typer.Option("--retro", help="Run the rules over the event store instead of files."),
+    ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="With --retro: 30d, 12h, 45m or an ISO date/time."),
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="With --retro: same forms as --since.")
+    ] = None,
+    dataset: Annotated[
+        list[str] | None,
+        typer.Option("--dataset", help="With --retro: only this dataset (repeatable)."),
+    ] = None,
 ) -> None:
-    """Run the enabled Sigma rules over event files and print every match."""
+    """Run the enabled Sigma rules over event files (or, with --retro, over the stored
+    events) and print every match."""
     if output_format not in FORMATS:
         fail(f"unknown format {output_format!r} (choose from {', '.join(FORMATS)})", code=2)
-    check_mapping(mapping)
+    if retro and paths:
+        fail("--retro reads the event store: give no PATH (use --dataset to narrow)", code=2)
+    if not retro and not paths:
+        fail("give event files (PATH…), or --retro to run over the event store", code=2)
+    if not retro and (since or until or dataset):
+        fail("--since, --until and --dataset need --retro", code=2)
+    mapping = check_mapping(mapping or ("combined" if retro else "windows"))
     tags = parse_logsource(logsource) if logsource is not None else {}
     selection = selection_from_options(
         folders=folder,
@@ -150,11 +178,17 @@ def detect(
         stream: IO[str] = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     except OSError as exc:
         fail(f"cannot write matches to {output}: {exc.strerror or exc}")
-    run = _Run(plan, _Writer(output_format, stream), err, tags)
+    if retro:
+        run: _Run = _RetroRun(plan, _Writer(output_format, stream, RETRO_CSV_COLUMNS), err, tags)
+    else:
+        run = _Run(plan, _Writer(output_format, stream), err, tags)
     try:
-        with _progress(err) as progress:
-            for path in paths:
-                run.read_file(path, progress)
+        if isinstance(run, _RetroRun):
+            run.read_store(ctx, since=since, until=until, datasets=dataset)
+        else:
+            with _progress(err) as progress:
+                for path in paths or ():
+                    run.read_file(path, progress)
         run.correlate()
         run.writer.close()
     finally:
@@ -543,6 +577,84 @@ def _event_time(text: str | None) -> datetime | None:
     return moment.astimezone(UTC)
 
 
+# -- retro-detection ----------------------------------------------------------------------------
+class _RetroRun(_Run):
+    """`detect --retro`: the stored events, partition slice by slice
+    (`civicshield.detect.retro`); a match's `source` is its dataset, `line` its `_line`."""
+
+    def read_store(
+        self,
+        ctx: typer.Context,
+        *,
+        since: str | None,
+        until: str | None,
+        datasets: list[str] | None,
+    ) -> None:
+        from civicshield.cli._common import state
+        from civicshield.core.errors import Invalid
+        from civicshield.detect.eventstore import EventStore, parse_since
+        from civicshield.detect.retro import retro_batches
+
+        now = datetime.now(UTC)
+        try:
+            start = parse_since(since, now=now) if since else None
+            end = parse_since(until, now=now) if until else None
+        except Invalid as exc:
+            fail(f"--since/--until: {exc}", code=2)
+        store = EventStore(state(ctx).settings().data_dir / "events")
+        extra = sorted(set(self.plan.correlation_fields.values()))
+        for batch in retro_batches(
+            store, self.plan.ruleset, since=start, until=end, datasets=datasets, columns=extra
+        ):
+            self.events += batch.events.height
+            self._report(batch.dataset, batch.events, batch.matches)
+            del batch  # one slice in memory at a time
+
+    def _report(self, dataset: str, events: pl.DataFrame, matches: pl.DataFrame) -> None:
+        if matches.height == 0:
+            return
+        for row in matches.iter_rows(named=True):
+            if row["rule_id"] not in self.plan.output_ids:
+                continue
+            stamp = row["@timestamp"]
+            self.writer.write(
+                {
+                    "rule_id": row["rule_id"],
+                    "rule_title": row["rule_title"],
+                    "level": row["level"],
+                    "author": row["author"],
+                    "tags": row["tags"],
+                    "source": dataset,
+                    "line": row["_line"],
+                    "@timestamp": stamp.isoformat() if stamp is not None else None,
+                }
+            )
+            self.summary[(row["rule_id"], row["rule_title"], row["level"] or "")] += 1
+        if self.plan.correlations:
+            self._keep_stored(dataset, events, matches)
+
+    def _keep_stored(self, dataset: str, events: pl.DataFrame, matches: pl.DataFrame) -> None:
+        """Base-rule matches for the correlations, in event time (`@timestamp`)."""
+        import polars as pl
+
+        own = matches.filter(pl.col("rule_id").is_in(sorted(self.plan.correlated_ids)))
+        if own.height == 0:
+            return
+        rows = own.get_column("event_index")
+        self.correlated.append(
+            events.select(
+                pl.concat_str(
+                    pl.lit(f"{dataset}:"), pl.col("_line").gather(rows).cast(pl.String)
+                ).alias("event_key"),
+                *(
+                    pl.col(column).gather(rows).cast(pl.String).alias(name)
+                    for name, column in self.plan.correlation_fields.items()
+                ),
+                pl.col("@timestamp").gather(rows).alias("time"),
+            ).with_columns(own.get_column("rule_id"))
+        )
+
+
 # -- progress -----------------------------------------------------------------------------------
 class _NoProgress:
     def __enter__(self) -> None:
@@ -603,13 +715,14 @@ def _read_position(path: Path) -> int | None:
 
 # -- output -------------------------------------------------------------------------------------
 class _Writer:
-    def __init__(self, fmt: str, stream: IO[str]) -> None:
+    def __init__(self, fmt: str, stream: IO[str], columns: tuple[str, ...] = CSV_COLUMNS) -> None:
         self.fmt = fmt
         self.stream = stream
+        self.columns = columns
         self.rows: list[dict[str, Any]] = []
         self.csv = csv.writer(stream) if fmt == "csv" else None
         if self.csv is not None:
-            self.csv.writerow(CSV_COLUMNS)
+            self.csv.writerow(columns)
 
     def write(self, record: dict[str, Any]) -> None:
         if self.fmt == "jsonl":
@@ -618,7 +731,7 @@ class _Writer:
             self.csv.writerow(
                 [
                     ";".join(v) if isinstance(v, list) else v
-                    for v in (record[c] for c in CSV_COLUMNS)
+                    for v in (record.get(c) for c in self.columns)
                 ]
             )
         else:
@@ -631,8 +744,9 @@ class _Writer:
         from rich.console import Console
         from rich.table import Table
 
+        timed = "@timestamp" in self.columns
         table = Table(header_style="bold")
-        for column in ("level", "rule", "source", "line"):
+        for column in ("level", "rule", "source", "line", *(("time",) if timed else ())):
             table.add_column(column)
         for r in self.rows:
             table.add_row(
@@ -640,6 +754,7 @@ class _Writer:
                 Text(r["rule_title"]),
                 Text(r["source"]),
                 Text(str(r["line"])),
+                *((Text(str(r.get("@timestamp") or "")),) if timed else ()),
             )
         Console(file=self.stream, highlight=False, markup=False, soft_wrap=True).print(table)
 
