@@ -26,6 +26,7 @@ from civicshield.mail import MailConfig, Mailer
 from civicshield.mail import hooks as mail_hooks
 from civicshield.rules import hooks as rules_hooks
 from civicshield.store import Database
+from civicshield.telemetry import hooks as telemetry_hooks
 from civicshield.vulns import hooks as vulns_hooks
 
 __all__ = ["DEFAULT_PLUGINS", "Runtime", "build_runtime", "plugin_manager"]
@@ -36,6 +37,7 @@ DEFAULT_PLUGINS: list[object] = [
     audit_hooks,
     mail_hooks,
     rules_hooks,
+    telemetry_hooks,
     vulns_hooks,
 ]
 

@@ -1,0 +1,20 @@
+"""The telemetry domain's default plugin: the demo city's synthetic telemetry in the event store
+(`<data_dir>/events`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from civicshield.core.hookspecs import hookimpl
+from civicshield.core.settings import Settings
+
+__all__ = ["civicshield_load_demo"]
+
+
+@hookimpl
+def civicshield_load_demo(clock: Any, settings: Settings | None) -> list[str]:
+    if settings is None:
+        return ["demo telemetry not loaded: no settings, so no data directory"]
+    from civicshield.telemetry.demo import load_demo_telemetry  # Polars and the readers
+
+    return load_demo_telemetry(settings.data_dir / "events", now=clock.now()).notes
