@@ -2,70 +2,84 @@
 prioritisation under a versioned policy, scanner imports, and sector risk with its report.
 
 Docs: vulns-feeds.md, vulns-matching.md, vulns-scanners.md, vulns-priority.md, risk.md.
+
+Exports are imported on first use (`core.lazy`): the runtime registers this domain's jobs at
+every start, and most commands never need SQLAlchemy models, Polars or the feed clients.
 """
 
-from civicshield.vulns.applicability import (
-    ApplicabilityError,
-    Configuration,
-    CpeMatch,
-    CveApplicability,
-    Node,
-    Operator,
-    VersionRange,
-    parse_cve5,
-    parse_nvd_cve,
-    parse_nvd_page,
-)
-from civicshield.vulns.cpe import ANY, NA, Cpe, CpeError, criterion_matches, parse_cpe
-from civicshield.vulns.enums import CLOSED_STATUSES, Decision, FindingStatus
-from civicshield.vulns.jobs import EXPIRE_JOB, RISK_SNAPSHOT_JOB, SYNC_JOB
-from civicshield.vulns.matcher import Certainty, Finding, Matcher
-from civicshield.vulns.matching import match_inventory
-from civicshield.vulns.policy import Policy, default_policy
-from civicshield.vulns.policy_store import current_policy, list_policies, save_policy
-from civicshield.vulns.priority import Assessment, AssetFacts, CveFacts, assess
-from civicshield.vulns.report import (
-    PdfRendererMissing,
-    render_risk_report_html,
-    render_risk_report_pdf,
-)
-from civicshield.vulns.risk import (
-    FORMULA,
-    RiskBand,
-    RiskFormula,
-    RiskSummary,
-    RiskTrend,
-    risk_trend,
-    sector_risk,
-    take_snapshot,
-)
-from civicshield.vulns.scan_import import import_scan
-from civicshield.vulns.scanners import FORMATS as SCAN_FORMATS
-from civicshield.vulns.scanners import ScanError, ScanReport, parse_scan
-from civicshield.vulns.schemas import (
-    CveRead,
-    FindingChangeRead,
-    FindingDetail,
-    FindingFilter,
-    FindingPage,
-    FindingRead,
-    MatchSummary,
-    PolicyRead,
-    ScanImportSummary,
-    StatusChange,
-)
-from civicshield.vulns.service import (
-    InventoryFollowUp,
-    change_status,
-    change_statuses,
-    follow_inventory_import,
-    get_cve,
-    get_finding,
-    list_findings,
-    reassess,
-    store_report,
-)
-from civicshield.vulns.versions import VersionError, compare_versions, in_range, version_key
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from civicshield.core.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from civicshield.vulns.applicability import (
+        ApplicabilityError,
+        Configuration,
+        CpeMatch,
+        CveApplicability,
+        Node,
+        Operator,
+        VersionRange,
+        parse_cve5,
+        parse_nvd_cve,
+        parse_nvd_page,
+    )
+    from civicshield.vulns.cpe import ANY, NA, Cpe, CpeError, criterion_matches, parse_cpe
+    from civicshield.vulns.enums import CLOSED_STATUSES, Decision, FindingStatus
+    from civicshield.vulns.jobs import EXPIRE_JOB, RISK_SNAPSHOT_JOB, SYNC_JOB
+    from civicshield.vulns.matcher import Certainty, Finding, Matcher
+    from civicshield.vulns.matching import match_inventory
+    from civicshield.vulns.policy import Policy, default_policy
+    from civicshield.vulns.policy_store import current_policy, list_policies, save_policy
+    from civicshield.vulns.priority import Assessment, AssetFacts, CveFacts, assess
+    from civicshield.vulns.report import (
+        PdfRendererMissing,
+        render_risk_report_html,
+        render_risk_report_pdf,
+    )
+    from civicshield.vulns.risk import (
+        FORMULA,
+        RiskBand,
+        RiskFormula,
+        RiskSummary,
+        RiskTrend,
+        risk_trend,
+        sector_risk,
+        take_snapshot,
+    )
+    from civicshield.vulns.scan_import import import_scan
+    from civicshield.vulns.scanners import (
+        SCAN_FORMATS,
+        ScanError,
+        ScanReport,
+        parse_scan,
+    )
+    from civicshield.vulns.schemas import (
+        CveRead,
+        FindingChangeRead,
+        FindingDetail,
+        FindingFilter,
+        FindingPage,
+        FindingRead,
+        MatchSummary,
+        PolicyRead,
+        ScanImportSummary,
+        StatusChange,
+    )
+    from civicshield.vulns.service import (
+        InventoryFollowUp,
+        change_status,
+        change_statuses,
+        follow_inventory_import,
+        get_cve,
+        get_finding,
+        list_findings,
+        reassess,
+        store_report,
+    )
+    from civicshield.vulns.versions import VersionError, compare_versions, in_range, version_key
 
 __all__ = [
     "ANY",
@@ -143,3 +157,82 @@ __all__ = [
     "take_snapshot",
     "version_key",
 ]
+
+_WHERE = {
+    "ANY": "civicshield.vulns.cpe",
+    "CLOSED_STATUSES": "civicshield.vulns.enums",
+    "EXPIRE_JOB": "civicshield.vulns.jobs",
+    "FORMULA": "civicshield.vulns.risk",
+    "NA": "civicshield.vulns.cpe",
+    "RISK_SNAPSHOT_JOB": "civicshield.vulns.jobs",
+    "SCAN_FORMATS": "civicshield.vulns.scanners",
+    "SYNC_JOB": "civicshield.vulns.jobs",
+    "ApplicabilityError": "civicshield.vulns.applicability",
+    "Assessment": "civicshield.vulns.priority",
+    "AssetFacts": "civicshield.vulns.priority",
+    "Certainty": "civicshield.vulns.matcher",
+    "Configuration": "civicshield.vulns.applicability",
+    "Cpe": "civicshield.vulns.cpe",
+    "CpeError": "civicshield.vulns.cpe",
+    "CpeMatch": "civicshield.vulns.applicability",
+    "CveApplicability": "civicshield.vulns.applicability",
+    "CveFacts": "civicshield.vulns.priority",
+    "CveRead": "civicshield.vulns.schemas",
+    "Decision": "civicshield.vulns.enums",
+    "Finding": "civicshield.vulns.matcher",
+    "FindingChangeRead": "civicshield.vulns.schemas",
+    "FindingDetail": "civicshield.vulns.schemas",
+    "FindingFilter": "civicshield.vulns.schemas",
+    "FindingPage": "civicshield.vulns.schemas",
+    "FindingRead": "civicshield.vulns.schemas",
+    "FindingStatus": "civicshield.vulns.enums",
+    "InventoryFollowUp": "civicshield.vulns.service",
+    "MatchSummary": "civicshield.vulns.schemas",
+    "Matcher": "civicshield.vulns.matcher",
+    "Node": "civicshield.vulns.applicability",
+    "Operator": "civicshield.vulns.applicability",
+    "PdfRendererMissing": "civicshield.vulns.report",
+    "Policy": "civicshield.vulns.policy",
+    "PolicyRead": "civicshield.vulns.schemas",
+    "RiskBand": "civicshield.vulns.risk",
+    "RiskFormula": "civicshield.vulns.risk",
+    "RiskSummary": "civicshield.vulns.risk",
+    "RiskTrend": "civicshield.vulns.risk",
+    "ScanError": "civicshield.vulns.scanners",
+    "ScanImportSummary": "civicshield.vulns.schemas",
+    "ScanReport": "civicshield.vulns.scanners",
+    "StatusChange": "civicshield.vulns.schemas",
+    "VersionError": "civicshield.vulns.versions",
+    "VersionRange": "civicshield.vulns.applicability",
+    "assess": "civicshield.vulns.priority",
+    "change_status": "civicshield.vulns.service",
+    "change_statuses": "civicshield.vulns.service",
+    "compare_versions": "civicshield.vulns.versions",
+    "criterion_matches": "civicshield.vulns.cpe",
+    "current_policy": "civicshield.vulns.policy_store",
+    "default_policy": "civicshield.vulns.policy",
+    "follow_inventory_import": "civicshield.vulns.service",
+    "get_cve": "civicshield.vulns.service",
+    "get_finding": "civicshield.vulns.service",
+    "import_scan": "civicshield.vulns.scan_import",
+    "in_range": "civicshield.vulns.versions",
+    "list_findings": "civicshield.vulns.service",
+    "list_policies": "civicshield.vulns.policy_store",
+    "match_inventory": "civicshield.vulns.matching",
+    "parse_cpe": "civicshield.vulns.cpe",
+    "parse_cve5": "civicshield.vulns.applicability",
+    "parse_nvd_cve": "civicshield.vulns.applicability",
+    "parse_nvd_page": "civicshield.vulns.applicability",
+    "parse_scan": "civicshield.vulns.scanners",
+    "reassess": "civicshield.vulns.service",
+    "render_risk_report_html": "civicshield.vulns.report",
+    "render_risk_report_pdf": "civicshield.vulns.report",
+    "risk_trend": "civicshield.vulns.risk",
+    "save_policy": "civicshield.vulns.policy_store",
+    "sector_risk": "civicshield.vulns.risk",
+    "store_report": "civicshield.vulns.service",
+    "take_snapshot": "civicshield.vulns.risk",
+    "version_key": "civicshield.vulns.versions",
+}
+
+__getattr__ = lazy_exports(__name__, _WHERE)

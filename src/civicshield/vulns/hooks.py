@@ -7,7 +7,6 @@ from typing import Any
 
 from civicshield.core.hookspecs import hookimpl
 from civicshield.core.settings import Settings
-from civicshield.vulns.demo import load_demo_vulns
 from civicshield.vulns.jobs import JOBS
 
 __all__ = ["civicshield_load_demo", "civicshield_register_jobs"]
@@ -20,4 +19,6 @@ def civicshield_register_jobs() -> list[Any]:
 
 @hookimpl
 def civicshield_load_demo(session: Any, clock: Any, settings: Settings | None) -> list[str]:
+    from civicshield.vulns.demo import load_demo_vulns  # only when the demo loads
+
     return load_demo_vulns(session, clock=clock, settings=settings).notes

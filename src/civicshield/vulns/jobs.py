@@ -7,10 +7,6 @@ from typing import Any
 
 from civicshield.core.actor import SYSTEM
 from civicshield.jobs import JobContext, JobDefinition
-from civicshield.vulns.findings import expire_acceptances
-from civicshield.vulns.matching import match_inventory
-from civicshield.vulns.risk import take_snapshot
-from civicshield.vulns.service import store_report
 
 __all__ = ["EXPIRE_JOB", "JOBS", "RISK_SNAPSHOT_JOB", "SYNC_JOB"]
 
@@ -21,7 +17,10 @@ EXPIRE_JOB = "vulns.expire_acceptances"
 
 def _sync(ctx: JobContext) -> dict[str, Any]:
     """Sync every feed (local copy or download, see `vulns.sync`), store, match, re-assess."""
-    from civicshield.vulns.sync import sync_feeds  # httpx only when the job runs
+    # Imported when the job runs: registering jobs happens at every start.
+    from civicshield.vulns.matching import match_inventory
+    from civicshield.vulns.service import store_report
+    from civicshield.vulns.sync import sync_feeds
 
     settings = ctx.services["settings"]
     only = ctx.args.get("only") or None
@@ -48,12 +47,16 @@ def _sync(ctx: JobContext) -> dict[str, Any]:
 
 
 def _expire(ctx: JobContext) -> dict[str, Any]:
+    from civicshield.vulns.findings import expire_acceptances
+
     count = expire_acceptances(ctx.session, clock=ctx.clock)
     ctx.log.info(f"{count} accepted risk(s) expired and re-opened")
     return {"expired": count}
 
 
 def _snapshot(ctx: JobContext) -> dict[str, Any]:
+    from civicshield.vulns.risk import take_snapshot
+
     settings = ctx.services.get("settings")
     # "Today" is the city's day, not UTC's: a snapshot at 20:00 in Tijuana is that day's.
     tz = getattr(settings, "default_timezone", "UTC")

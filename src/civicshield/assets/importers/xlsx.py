@@ -13,9 +13,6 @@ import zipfile
 from datetime import date, datetime, time
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font
-from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy.orm import Session
 
 from civicshield.assets.importers._plan import ImportPreview, Matcher, RowPlan, plan_row
@@ -44,6 +41,9 @@ def _text(value: Any) -> str:
 
 def template_xlsx() -> bytes:
     """A workbook with the template's header row on a sheet named `Assets`."""
+    from openpyxl import Workbook  # openpyxl costs ~0.3 s to import: only when used
+    from openpyxl.styles import Font
+
     book = Workbook()
     sheet = book.active
     assert sheet is not None
@@ -66,6 +66,9 @@ def preview_xlsx(
     session: Session, data: bytes, *, source: str = "<upload>", scope: Scope = None
 ) -> ImportPreview:
     """Parse an XLSX inventory and say what importing it would do; writes nothing."""
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:

@@ -14,8 +14,11 @@ from civicshield.vulns.scanners.model import (
     VexStatement,
 )
 
+SCAN_FORMATS = FORMATS  # the name `civicshield.vulns` exports
+
 __all__ = [
     "FORMATS",
+    "SCAN_FORMATS",
     "SEVERITIES",
     "VEX_STATES",
     "ComponentRef",
