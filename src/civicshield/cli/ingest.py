@@ -38,8 +38,11 @@ def ingest(
         ),
     ] = None,
     mapping: Annotated[
-        Path | None,
-        typer.Option("--mapping", exists=True, dir_okay=False, help="TOML field mapping."),
+        str | None,
+        typer.Option(
+            "--mapping",
+            help="A TOML field mapping file, or a built-in one: nsl_kdd, unsw_nb15, ton_iot.",
+        ),
     ] = None,
     dataset: Annotated[
         str | None, typer.Option("--dataset", help="Store under this dataset name.")
@@ -57,7 +60,7 @@ def ingest(
     settings = state(ctx).settings()
     store = EventStore(settings.data_dir / "events")
     quarantine = QuarantineStore(settings.data_dir / "quarantine")
-    field_mapping = load_mapping(mapping) if mapping else None
+    field_mapping = load_mapping(_mapping_path(mapping)) if mapping else None
     if field_mapping is not None and fmt is None:
         fmt = "mapped"
     reports = [
@@ -78,6 +81,22 @@ def ingest(
     success(
         f"{sum(r.stored for r in reports)} events stored, {quarantined} quarantined"
         + (" (civicshield quarantine list)" if quarantined else "")
+    )
+
+
+def _mapping_path(name: str) -> Path:
+    """A mapping file, or the name of one shipped in `detect/readers/mappings/`."""
+    path = Path(name)
+    if path.is_file():
+        return path
+    from civicshield.detect.readers import mapped
+
+    builtin = Path(mapped.__file__).parent / "mappings" / f"{name}.toml"
+    if name.isidentifier() and builtin.is_file():
+        return builtin
+    fail(
+        f"--mapping {name!r}: no such file, and not a built-in mapping"
+        " (nsl_kdd, unsw_nb15, ton_iot)"
     )
 
 

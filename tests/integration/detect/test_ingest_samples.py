@@ -81,3 +81,34 @@ def test_a_mixed_file_keeps_every_good_record_and_replay_after_a_fix(
     again = replay("syslog", store, quarantine)  # nothing fixed: both stay
     assert (again.recovered, again.still_bad) == (0, 2)
     assert len(list(quarantine.entries())) == 2
+
+
+MAPPINGS = Path(__file__).resolve().parents[3] / "src/civicshield/detect/readers/mappings"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "mapping", "rows"),
+    [
+        ("nsl_kdd/KDDTrain+_20Percent.txt.gz", "nsl_kdd", 25_192),  # SOURCE.md: 25,192 rows
+        ("unsw_nb15/*.csv.gz", "unsw_nb15", 6_000),
+        ("ton_iot_telemetry/*.csv.gz", "ton_iot", 156_669),
+    ],
+)
+def test_labelled_flow_datasets_ingest_with_their_mappings(
+    stores: tuple[EventStore, QuarantineStore], pattern: str, mapping: str, rows: int
+) -> None:
+    from civicshield.detect.readers.mapped import load_mapping
+
+    store, quarantine = stores
+    field_mapping = load_mapping(MAPPINGS / f"{mapping}.toml")
+    reports = [
+        ingest_file(p, store, quarantine, fmt="mapped", mapping=field_mapping)
+        for p in sorted((SHARED_DATA / "netflow").glob(pattern))
+    ]
+    assert sum(r.stored for r in reports) == rows
+    assert sum(r.quarantined for r in reports) == 0
+    if mapping == "nsl_kdd":  # SOURCE.md: 13,449 normal, neptune 8,282
+        counts = dict(
+            hunt(store, "SELECT attack, count(*) AS n FROM events GROUP BY attack").rows()
+        )
+        assert (counts["normal"], counts["neptune"]) == (13_449, 8_282)
