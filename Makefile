@@ -17,7 +17,7 @@ VENDOR_DIRS := src/civicshield/web/static/vendor tests/browser/vendor
 PYTEST_ARGS ?=
 
 .PHONY: help venv assets catalogs install run system-deps system-deps-runtime lint typecheck contracts \
-        migrations-check pytest test bench bench-readers clean
+        migrations-check pytest test bench bench-readers fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  %-18s %s\n", $$1, $$2 }'
@@ -70,6 +70,11 @@ bench: install ## run the web benchmark (installs wrk, the load generator, when 
 	command -v wrk >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y \
 	    --no-install-recommends wrk || echo "bench: no wrk; using the slower Python client"; }
 	$(VENV_PY) bench/web.py
+
+fuzz: $(VENV_STAMP) ## long fuzz/property runs of every outside-input parser (readers, scanners, feeds)
+	HYPOTHESIS_PROFILE=fuzz $(VENV)/bin/pytest -q -p no:cacheprovider \
+	    tests/unit/detect/readers tests/unit/vulns/test_scanners_errors.py \
+	    tests/unit/vulns/test_feeds.py -k 'fuzz or arbitrary or mutated or property or round_trip'
 
 bench-readers: install ## reader, event-store and hunt throughput on one core (bench/readers.py)
 	$(VENV_PY) bench/readers.py
