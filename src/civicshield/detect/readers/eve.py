@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,9 @@ _KEY = r'"[^"\\]*(?:\\.[^"\\]*)*"'
 _SHAPE = r"[}\]]*[\[,]*[{,]\s*" + _KEY + r"\s*:"
 _TYPE_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
 _SLOW_BELOW = 256
+_CONTROL = "[\x00-\x1f]"
+_CONTROLS = [chr(c) for c in range(32)]
+_ESCAPED = [f"\\u{c:04x}" for c in range(32)]
 _TS_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%.fZ")
 
 
@@ -99,13 +103,8 @@ def read_eve(
     name = source or str(path)
     try:
         with open_input(path) as stream:
-            batch: list[tuple[int, bytes]] = []
-            for number, line in iter_lines(stream):
-                batch.append((number, line))
-                if len(batch) >= batch_size:
-                    yield from parse_eve_lines(batch, source=name)
-                    batch = []
-            if batch:
+            lines = iter_lines(stream)
+            while batch := list(islice(lines, batch_size)):
                 yield from parse_eve_lines(batch, source=name)
     except (OSError, EOFError, ValueError) as exc:  # zstd/gzip errors derive from these
         raise Invalid(f"{name}: cannot read the input: {exc}") from exc
@@ -270,9 +269,8 @@ def _split(
     slow: list[tuple[int, bytes]],
 ) -> None:
     """Read chunk with Polars and the explicit schema; halve what Polars refuses."""
-    schema = {k: pl.String if v is None else _dtype(v) for k, v in tree.items()}
     try:
-        parsed = pl.read_ndjson(b"\n".join(t for _, t in chunk), schema=schema)
+        parsed = _parse(b"\n".join(t for _, t in chunk), tree)
     except (pl.exceptions.PolarsError, OverflowError, ValueError):
         parsed = None
     if parsed is None or parsed.height != len(chunk):
@@ -299,6 +297,45 @@ def _split(
         pl.Series(LINE_FIELD, [n for n, _ in chunk], dtype=pl.Int64),
     )
     frames.setdefault(value, []).append(frame)
+
+
+def _parse(data: bytes, tree: dict[str, Any]) -> pl.DataFrame:
+    """The lines read with the tree as schema. Polars' reader is slow on wide nested structs
+    (Suricata `stats`: ~470 leaves), so each object is read as text and that text read again
+    for the level below. The text Polars writes for an object is only faithful without `\\`
+    (it writes `\\` and `"` ambiguously) and with control characters escaped; objects holding
+    a `\\` anywhere are read from the lines with their struct type instead. If a level refuses,
+    the batch is read the plain way: the leaves come out the same either way."""
+    try:
+        parsed = pl.read_ndjson(data, schema=dict.fromkeys(tree, pl.String))
+        whole = {}
+        for key, node in tree.items():
+            if node is not None and parsed.get_column(key).str.contains("\\", literal=True).any():
+                whole[key] = _dtype(node)
+        nested = _nested(parsed, {k: v for k, v in tree.items() if k not in whole})
+        if whole:
+            nested += pl.read_ndjson(data, schema=whole).get_columns()
+        return parsed.with_columns(nested)
+    except (pl.exceptions.PolarsError, OverflowError, ValueError):
+        schema = {k: pl.String if v is None else _dtype(v) for k, v in tree.items()}
+        return pl.read_ndjson(data, schema=schema)
+
+
+def _nested(parsed: pl.DataFrame, tree: dict[str, Any]) -> list[pl.Series]:
+    """Each object column of `parsed` (JSON text without `\\`) as a struct, level by level."""
+    out = []
+    for key, node in tree.items():
+        if node is None:
+            continue
+        text = parsed.get_column(key).fill_null("{}")
+        if text.str.contains(_CONTROL).any():  # written raw: escape them to read the text back
+            text = text.str.replace_many(_CONTROLS, _ESCAPED)
+        data = b"\n".join(text.cast(pl.Binary).to_list())
+        inner = pl.read_ndjson(data, schema=dict.fromkeys(node, pl.String))
+        if inner.height != parsed.height:
+            raise ValueError("nested object count")
+        out.append(inner.with_columns(_nested(inner, node)).to_struct(key))
+    return out
 
 
 def _column(name: str) -> str:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -376,7 +377,9 @@ def _finish(frame: pl.DataFrame, dataset: str, path: str | None = None) -> pl.Da
 # -- JSON -----------------------------------------------------------------------------------------
 _KEY = r'"((?:[^"\\]|\\.)*)"\s*:'
 _COLON = r'"\s*:'
+_SPACED = r'"\s+:'
 _SAMPLE = 256
+_WS = " \t\n\r\x0b\x0c"  # what bytes.strip() removes
 
 
 def _json_batches(
@@ -386,13 +389,15 @@ def _json_batches(
     hint: str | None,
     batch_size: int,
 ) -> Iterator[ReadResult]:
-    rows: list[tuple[int, bytes]] = []
-    for number, line in _chain(first, rest):
-        if line.strip():
-            rows.append((number, line))
-            if len(rows) >= batch_size:
-                yield from _json_frames(rows, source, hint)
-                rows = []
+    rows = [first]
+    while True:  # slices of lines, not one Python step per line: this loop is the hot path
+        if len(rows) >= batch_size:
+            yield from _json_frames(rows, source, hint)
+            rows = []
+        chunk = list(islice(rest, batch_size - len(rows)))
+        if not chunk:
+            break
+        rows += [row for row in chunk if row[1].strip()]
     if rows:
         yield from _json_frames(rows, source, hint)
 
@@ -423,15 +428,16 @@ def _json_fast(rows: list[tuple[int, bytes]]) -> pl.DataFrame | None:
     Keys come from the first lines; a line with more `":` than values read is searched for
     keys too, and the batch is read again when it had new ones (an unset field is omitted,
     so later lines can bring keys the first ones lack)."""
-    if not all(line.lstrip().startswith(b"{") and line.rstrip().endswith(b"}") for _, line in rows):
-        return None
     try:
-        texts = pl.Series(RAW_FIELD, [line for _, line in rows], dtype=pl.Binary).cast(pl.String)
-        data = b"\n".join(line for _, line in rows)
+        lines = [line for _, line in rows]
+        texts = pl.Series(RAW_FIELD, lines, dtype=pl.Binary).cast(pl.String)
+        if not _objects(texts):
+            return None
+        data = b"\n".join(lines)
         names = _keys(texts.head(_SAMPLE))
         parsed = _read(data, names)
         found = parsed.select(pl.sum_horizontal(pl.col(n).is_not_null() for n in names)).to_series()
-        extra = texts.filter(texts.str.count_matches(_COLON) > (found if names else 0))
+        extra = texts.filter(_colons(texts) > (found if names else 0))
         more = _keys(extra) - names if extra.len() else set()
         if more:
             names |= more
@@ -444,6 +450,20 @@ def _json_fast(rows: list[tuple[int, bytes]]) -> pl.DataFrame | None:
         return None
     numbers = pl.Series(LINE_FIELD, [n for n, _ in rows], dtype=pl.Int64)
     return parsed.with_columns(texts, numbers)
+
+
+def _objects(texts: pl.Series) -> bool:
+    """Whether every line looks like one JSON object (else the batch goes line by line)."""
+    starts = texts.str.strip_chars_start(_WS).str.starts_with("{")
+    return bool((starts & texts.str.strip_chars_end(_WS).str.ends_with("}")).all())
+
+
+def _colons(texts: pl.Series) -> pl.Series:
+    """`"` + `:` (spaces between allowed) per line; a literal count when no line has spaces
+    there (Zeek writes compact JSON), which is the same number and much cheaper."""
+    if texts.str.contains(_SPACED).any():
+        return texts.str.count_matches(_COLON)
+    return texts.str.count_matches('":', literal=True)
 
 
 def _keys(texts: pl.Series) -> set[str]:

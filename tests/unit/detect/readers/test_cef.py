@@ -263,3 +263,10 @@ def test_fuzz_mixed_good_and_bad_lines(picks: list[tuple[bool, int, str]]) -> No
     result = parse_cef_lines(lines, source="mix")
     assert result.frame["_line"].to_list() == expect_good
     assert [q.position for q in result.quarantined] == [f"line {n}" for n in expect_bad]
+
+
+def test_pairs_split_on_any_single_whitespace_and_header_backslash_before_pipe() -> None:
+    [row] = rows("CEF:0|V\\\\|P|1|s|n|5|a=x  b=y\tc=z\u2003d=w e=")
+    assert row["cef.device_vendor"] == "V\\" and row["cef.device_product"] == "P"
+    values = [row[f"cef.ext.{k}"] for k in "abcde"]
+    assert values == ["x ", "y", "z", "w", ""]

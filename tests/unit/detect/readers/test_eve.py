@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from civicshield.core.errors import Invalid
-from civicshield.detect.readers.eve import parse_eve_lines, read_eve
+from civicshield.detect.readers.eve import flatten_object, parse_eve_lines, read_eve
 
 EVE = Path(__file__).resolve().parents[4].parent / "shared" / "data" / "netlogs" / "suricata-eve"
 needs_samples = pytest.mark.skipif(not EVE.is_dir(), reason=f"sample data absent: {EVE}")
@@ -147,3 +147,29 @@ def test_mutated_real_lines_never_crash(data: st.DataObject) -> None:
     results = parse_eve_lines([(1, real[0]), (2, mutated)], source="t")
     assert 1 in {n for r in results for n in r.frame["_line"].to_list()}
     assert sum(r.read for r in results) == 2
+
+
+_TRICKY = ["\\", 'a"b', "\\n", "\n", "\\\x1f", "\x01", "\\u0041", 'x\\"y', "é\u2028", "plain"]
+
+
+@given(st.lists(st.sampled_from(_TRICKY), min_size=1, max_size=6))
+def test_nested_strings_keep_their_exact_text(values: list[str]) -> None:
+    # Nested objects are read level by level from Polars' own JSON text, which is ambiguous
+    # for `\` and `"` and raw for control characters: every value must still come back as is.
+    events = [
+        {"event_type": "http", "http": {"ua": v, "deep": {"er": {"est": v}}, "n": i}}
+        for i, v in enumerate(values)
+    ]
+    (result,) = parse_eve_lines(enumerate(map(orjson.dumps, events), 1), source="t")
+    assert result.frame["http.ua"].to_list() == values
+    assert result.frame["http.deep.er.est"].to_list() == values
+    assert result.frame["http.n"].to_list() == [str(i) for i in range(len(values))]
+
+
+def test_wide_nested_objects_read_like_flatten_object() -> None:
+    stats = {f"g{g}": {f"k{k}": g * k for k in range(40)} for g in range(12)}
+    events = [{"event_type": "stats", "stats": {"uptime": n, **stats}} for n in range(3)]
+    (result,) = parse_eve_lines(enumerate(map(orjson.dumps, events), 1), source="t")
+    for row, event in zip(result.frame.iter_rows(named=True), events, strict=True):
+        for name, value in flatten_object(event).items():
+            assert row[name] == value, name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -186,4 +187,27 @@ def test_mixed_good_and_bad_lines(picks: list[tuple[bool, int]]) -> None:
     assert [n for r in results for n in r.frame.get_column("_line")] == expected_good
     assert [q.position for r in results for q in r.quarantined] == [
         f"line {n}" for n in expected_bad
+    ]
+
+
+@pytest.mark.parametrize("spaced", [False, True])
+def test_json_keys_after_the_sample_are_columns(spaced: bool) -> None:
+    # Keys are taken from the first lines, then from any line with more `":` than values read;
+    # compact and spaced (`"k" : v`) writers must both have their late keys kept.
+    colon = " : " if spaced else ":"
+    head = [f'{{"ts"{colon}{1520000000 + n},"uid"{colon}"C{n}"}}'.encode() for n in range(300)]
+    late = f'{{"ts"{colon}1520000400,"uid"{colon}"L","late"{colon}["a,b","c"]}}'.encode()
+    tail = b' \t{"ts":1520000401,"uid":"T","last": {"x":1}}  '
+    (result,) = parse_zeek_lines(enumerate([*head, late, tail], 1), source="t", path_hint="x")
+    assert not result.quarantined and result.frame.height == 302
+    assert result.frame["late"].to_list()[-2:] == ["a\\x2cb,c", None]
+    assert json.loads(result.frame["last"].to_list()[-1]) == {"x": 1}
+
+
+def test_json_line_that_is_not_an_object_is_quarantined_alone() -> None:
+    lines = [b'{"ts":1520000000,"uid":"A"}', b" [1, 2] ", b'{"ts":1520000001,"uid":"B"}']
+    (result,) = parse_zeek_lines(enumerate(lines, 1), source="t", path_hint="x")
+    assert result.frame["uid"].to_list() == ["A", "B"]
+    assert [(q.position, q.reason) for q in result.quarantined] == [
+        ("line 2", "not a JSON object (list)")
     ]
