@@ -50,6 +50,7 @@ def test_definitions_and_schedules(
     assert {s["job_name"] for s in schedules["items"]} == {
         "accounts.prune_sessions",
         "audit.verify",
+        "events.maintenance",
         "vulns.expire_acceptances",
         "vulns.risk_snapshot",
         "vulns.sync",

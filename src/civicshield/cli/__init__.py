@@ -2,9 +2,9 @@
 
     civicshield [--data-dir PATH] [--database-url URL] [-v] COMMAND …
 
-Commands: `init`, `serve`, `demo`, `version`, and the groups `db`, `user`, `token`, `audit`,
-`worker`, `jobs`, `mail`, `rules`, `assets`, `vulns`, `risk`, and
-`detect`, `ingest`, `hunt`, `quarantine`; each has `--help`. Data commands accept `--json` (one JSON
+Commands: `init`, `serve`, `demo`, `version`, `detect`, `ingest`, `hunt`, and the groups `db`,
+`user`, `token`, `audit`, `worker`, `jobs`, `mail`, `rules`, `assets`, `vulns`, `risk`,
+`quarantine`, `events`; each has `--help`. Data commands accept `--json` (one JSON
 document on stdout). Errors print one red `error: …` line on stderr and exit 1 (usage errors
 exit 2).
 """
@@ -25,8 +25,8 @@ from civicshield.cli.db import db_app, init
 from civicshield.cli.demo import demo as demo_command
 from civicshield.cli.detect import detect as detect_command
 from civicshield.cli.hunt import hunt as hunt_command
+from civicshield.cli.ingest import events_app, quarantine_app
 from civicshield.cli.ingest import ingest as ingest_command
-from civicshield.cli.ingest import quarantine_app
 from civicshield.cli.jobs import jobs_app
 from civicshield.cli.mail import mail_app
 from civicshield.cli.risk import risk_app
@@ -113,6 +113,7 @@ app.command("detect")(detect_command)
 app.command("hunt")(hunt_command)
 app.command("ingest")(ingest_command)
 app.add_typer(quarantine_app, name="quarantine")
+app.add_typer(events_app, name="events")
 app.command("version")(version)
 
 

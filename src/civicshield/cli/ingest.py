@@ -18,7 +18,7 @@ from civicshield.cli._common import (
     success,
 )
 
-__all__ = ["ingest", "quarantine_app"]
+__all__ = ["events_app", "ingest", "quarantine_app"]
 
 quarantine_app = typer.Typer(
     help="Records no reader could read: list them, read them again after a fix.",
@@ -152,4 +152,55 @@ def quarantine_replay(
     success(
         f"{report.replayed} records read again: {report.recovered} stored, "
         f"{report.still_bad} still quarantined"
+    )
+
+
+events_app = typer.Typer(
+    help="The event store: what it holds, and its upkeep (compaction, retention).",
+    no_args_is_help=True,
+)
+
+
+@events_app.command("status")
+def events_status(ctx: typer.Context, json_output: JsonOption = False) -> None:
+    """Per dataset: days stored (first and last), files and size on disk."""
+    from civicshield.detect.eventstore import EventStore
+
+    store = EventStore(state(ctx).settings().data_dir / "events")
+    summary: dict[str, dict[str, object]] = {}
+    for part in store.partitions():
+        row = summary.setdefault(
+            part.dataset, {"first": part.day, "last": part.day, "days": 0, "files": 0, "bytes": 0}
+        )
+        row["last"] = part.day
+        row["days"] = int(str(row["days"])) + 1
+        row["files"] = int(str(row["files"])) + part.files
+        row["bytes"] = int(str(row["bytes"])) + part.bytes
+    if json_output:
+        emit_json({ds: {k: str(v) if k in ("first", "last") else v for k, v in row.items()}
+                   for ds, row in summary.items()})  # fmt: skip
+        return
+    print_table(
+        ["dataset", "first day", "last day", "days", "files", "bytes"],
+        [
+            (ds, r["first"], r["last"], r["days"], r["files"], r["bytes"])
+            for ds, r in summary.items()
+        ],
+    )
+
+
+@events_app.command("maintain")
+def events_maintain(ctx: typer.Context, json_output: JsonOption = False) -> None:
+    """Compact day partitions of several files into one, then remove what the retention
+    settings (`CIVICSHIELD_EVENTS_RETENTION_DAYS`, `…_RETENTION`, `…_MAX_BYTES`) say. The daily
+    `events.maintenance` job does the same."""
+    from civicshield.telemetry.maintenance import maintain_event_store
+
+    report = maintain_event_store(state(ctx).settings())
+    if json_output:
+        emit_json(report.to_dict())
+        return
+    success(
+        f"compacted {len(report.compacted)} partition(s); removed {len(report.removed)} "
+        f"({report.removed_bytes:,} bytes)"
     )

@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     cve5_api_url: str = "https://cveawg.mitre.org/api/cve"
     feeds_cache_hours: float = Field(default=12.0, ge=0)
 
+    events_retention_days: int | None = Field(default=90, ge=1)
+    events_retention: dict[str, int] = Field(default_factory=dict)
+    events_max_bytes: int | None = Field(default=None, ge=1)
+
     worker_in_process: bool = True
     worker_poll_seconds: float = Field(default=2.0, gt=0)
     log_level: str = "INFO"

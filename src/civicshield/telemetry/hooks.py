@@ -1,5 +1,5 @@
-"""The telemetry domain's default plugin: the demo city's synthetic telemetry in the event store
-(`<data_dir>/events`)."""
+"""The telemetry domain's default plugin: the event store's daily upkeep job and the demo
+city's synthetic telemetry in the event store (`<data_dir>/events`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ from typing import Any
 from civicshield.core.hookspecs import hookimpl
 from civicshield.core.settings import Settings
 
-__all__ = ["civicshield_load_demo"]
+__all__ = ["civicshield_load_demo", "civicshield_register_jobs"]
+
+
+@hookimpl
+def civicshield_register_jobs() -> list[Any]:
+    from civicshield.telemetry.jobs import JOBS
+
+    return list(JOBS)
 
 
 @hookimpl
