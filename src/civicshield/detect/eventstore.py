@@ -40,6 +40,7 @@ __all__ = [
     "Partition",
     "RetentionReport",
     "WriteReport",
+    "check_name",
     "hunt",
     "parse_since",
 ]
@@ -74,13 +75,13 @@ class RetentionReport:
         return sum(p.bytes for p in self.removed)
 
 
-def _check_dataset(dataset: str) -> str:
-    if not dataset or not set(dataset) <= _SAFE or dataset.startswith("."):
+def check_name(value: str, what: str = "dataset") -> str:
+    """A dataset or reader name: it becomes a folder name, so a-z, 0-9, '.', '_', '-' only."""
+    if not value or not set(value) <= _SAFE or value.startswith("."):
         raise Invalid(
-            f"dataset name {dataset!r} must use only a-z, 0-9, '.', '_' and '-' "
-            "and not start with '.'"
+            f"{what} name {value!r} must use only a-z, 0-9, '.', '_' and '-' and not start with '.'"
         )
-    return dataset
+    return value
 
 
 class EventStore:
@@ -131,7 +132,7 @@ class EventStore:
         self, frame: pl.DataFrame, dataset: str, *, now: datetime | None = None
     ) -> WriteReport:
         """Store a batch: one new file per day it covers, each renamed in when complete."""
-        _check_dataset(dataset)
+        check_name(dataset)
         report = WriteReport(dataset)
         if frame.height == 0:
             return report

@@ -21,7 +21,13 @@ import polars as pl
 from civicshield.core.errors import Invalid
 from civicshield.detect.eventstore import EventStore
 from civicshield.detect.quarantine import QuarantineStore, ReplayReport
-from civicshield.detect.readers.base import ReadResult, iter_lines, open_input, with_ecs
+from civicshield.detect.readers.base import (
+    ReadResult,
+    iter_lines,
+    line_batches,
+    open_input,
+    with_ecs,
+)
 from civicshield.detect.readers.cef import parse_cef_lines, read_cef
 from civicshield.detect.readers.eve import parse_eve_lines, read_eve, read_json_objects
 from civicshield.detect.readers.mapped import FieldMapping, read_mapped
@@ -97,16 +103,8 @@ def sniff(path: Path) -> str:
 
 
 def _json_results(path: Path, *, dataset: str, batch_size: int) -> Iterator[list[ReadResult]]:
-    with open_input(path) as stream:
-        batch: list[tuple[int, bytes]] = []
-        for number, line in iter_lines(stream):
-            if line.strip():
-                batch.append((number, line))
-            if len(batch) >= batch_size:
-                yield _json_batch(batch, str(path), dataset)
-                batch = []
-        if batch:
-            yield _json_batch(batch, str(path), dataset)
+    for batch in line_batches(path, str(path), batch_size):
+        yield _json_batch(batch, str(path), dataset)
 
 
 def _json_batch(lines: list[tuple[int, bytes]], source: str, dataset: str) -> list[ReadResult]:

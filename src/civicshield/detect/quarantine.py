@@ -19,12 +19,10 @@ from typing import Any
 
 import orjson
 
-from civicshield.core.errors import Invalid
+from civicshield.detect.eventstore import check_name
 from civicshield.detect.readers.base import Quarantined, ReadResult
 
 __all__ = ["QuarantineEntry", "QuarantineStore", "ReplayReport"]
-
-_SAFE = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
 
 
 @dataclass(frozen=True)
@@ -62,8 +60,7 @@ class QuarantineStore:
         root.mkdir(parents=True, exist_ok=True)
 
     def add(self, fmt: str, records: Iterable[Quarantined], *, now: datetime | None = None) -> int:
-        if not fmt or not set(fmt) <= _SAFE:
-            raise Invalid(f"format name {fmt!r} must use only a-z, 0-9, '.', '_' and '-'")
+        check_name(fmt, "format")
         at = (now or datetime.now(UTC)).astimezone(UTC)
         lines = [
             orjson.dumps(

@@ -32,6 +32,7 @@ __all__ = [
     "assess_findings",
     "expire_acceptances",
     "find",
+    "findings_of",
     "is_overdue",
     "record_change",
     "retire_source",
@@ -140,7 +141,7 @@ def see(
     if f.evidence.get(source) != evidence:
         f.evidence = {**f.evidence, source: evidence}
         action = "updated"
-    if certainty != f.certainty and "matcher" in (source, *f.sources) and source == "matcher":
+    if source == "matcher" and certainty != f.certainty:  # only the matcher judges certainty
         changes["certainty"] = (f.certainty, certainty)
         f.certainty = certainty
     if f.status == FindingStatus.FIXED.value:
@@ -196,6 +197,8 @@ def set_status(
 ) -> bool:
     """A person's decision on a finding. Returns False when nothing changed."""
     reason = reason.strip()
+    if len(reason) > 2000:
+        raise _field("reason", "the reason is longer than 2,000 characters")
     today = clock.now().date()
     if status is FindingStatus.ACCEPTED:
         if accepted_until is None:
@@ -368,9 +371,3 @@ def findings_of(session: Session, cve_ids: Iterable[str]) -> list[Finding]:
         chunk = ids[start : start + 1000]
         out.extend(session.scalars(select(Finding).where(Finding.cve_id.in_(chunk))))
     return out
-
-
-def check_reason(reason: str) -> str:
-    if len(reason) > 2000:
-        raise Invalid("the reason is longer than 2,000 characters")
-    return reason

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civicshield import audit
@@ -102,7 +102,3 @@ def list_policies(session: Session, *, clock: Clock) -> list[PolicyRead]:
     current_policy(session, clock=clock)
     rows = session.scalars(select(PriorityPolicy).order_by(PriorityPolicy.version.desc()))
     return [_read(r) for r in rows]
-
-
-def policy_count(session: Session) -> int:
-    return session.execute(select(func.count(PriorityPolicy.id))).scalar_one()

@@ -22,7 +22,6 @@ from civicshield.core.errors import Invalid, NotFound
 from civicshield.vulns.enums import CLOSED_STATUSES, Decision, FindingStatus
 from civicshield.vulns.findings import (
     assess_findings,
-    check_reason,
     expire_acceptances,
     findings_of,
     is_overdue,
@@ -237,7 +236,7 @@ def change_status(
         session,
         f,
         status=change.status,
-        reason=check_reason(change.reason),
+        reason=change.reason,
         accepted_until=change.accepted_until,
         approver=change.approver,
         actor=actor,
@@ -268,7 +267,7 @@ def change_statuses(
             session,
             f,
             status=change.status,
-            reason=check_reason(change.reason),
+            reason=change.reason,
             accepted_until=change.accepted_until,
             approver=change.approver,
             actor=actor,

@@ -165,6 +165,8 @@ def test_status_rules_history_and_expiry(runtime: Runtime, clock: FrozenClock) -
         change(status="accepted", reason="ACL in place", accepted_until=today)
     with pytest.raises(Invalid, match="false positive"):
         change(status="false_positive")
+    with pytest.raises(Invalid, match="longer than 2,000"):
+        change(status="false_positive", reason="x" * 2001)
     detail = change(
         status="accepted",
         reason="ACL in place",

@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response
-from starlette.datastructures import UploadFile
 
 from civicshield import assets, vulns
 from civicshield.accounts import Permission
 from civicshield.api.deps import PaginationDep, PrincipalDep, RuntimeDep, SessionDep, require
 from civicshield.api.openapi import problems, resource_router
 from civicshield.api.schemas import Page
+from civicshield.api.uploads import BINARY_SCHEMA, file_body
 from civicshield.assets import (
     AssetDetail,
     AssetKind,
@@ -25,7 +25,6 @@ from civicshield.assets import (
     SoftwareRead,
 )
 from civicshield.core import Sector
-from civicshield.core.errors import Invalid
 
 __all__ = ["router"]
 
@@ -101,22 +100,6 @@ def create_asset(
     return asset
 
 
-async def _file_body(request: Request) -> tuple[bytes, str | None]:
-    """The file: the raw body (any content type), or the `file` part of a multipart form."""
-    content_type = request.headers.get("content-type", "")
-    if content_type.startswith("multipart/form-data"):
-        # The context manager closes the spooled upload files when done.
-        async with request.form() as form:
-            upload = form.get("file")
-            if not isinstance(upload, UploadFile):
-                raise Invalid("send the file as the form field 'file'")
-            return await upload.read(), upload.filename
-    return await request.body(), None
-
-
-_BINARY = {"type": "string", "format": "binary"}
-
-
 @router.post(
     "/import",
     dependencies=MANAGE,
@@ -130,12 +113,12 @@ _BINARY = {"type": "string", "format": "binary"}
                 "application/json": {"schema": {"type": "object"}},
                 "application/xml": {"schema": {"type": "string"}},
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
-                    "schema": _BINARY
+                    "schema": BINARY_SCHEMA
                 },
                 "multipart/form-data": {
                     "schema": {
                         "type": "object",
-                        "properties": {"file": _BINARY},
+                        "properties": {"file": BINARY_SCHEMA},
                         "required": ["file"],
                     }
                 },
@@ -144,7 +127,7 @@ _BINARY = {"type": "string", "format": "binary"}
     },
 )
 def import_assets(
-    body: Annotated[tuple[bytes, str | None], Depends(_file_body)],
+    body: Annotated[tuple[bytes, str | None], Depends(file_body)],
     principal: PrincipalDep,
     session: SessionDep,
     runtime: RuntimeDep,

@@ -15,8 +15,8 @@ from civicshield import assets, audit, jobs, vulns
 from civicshield.accounts import Permission
 from civicshield.api.deps import PaginationDep, PrincipalDep, RuntimeDep, SessionDep, require
 from civicshield.api.openapi import problems, resource_router
-from civicshield.api.routes.assets import _BINARY, _file_body
 from civicshield.api.schemas import Page
+from civicshield.api.uploads import BINARY_SCHEMA, file_body
 from civicshield.core import Sector
 from civicshield.jobs import JobRead
 from civicshield.vulns import (
@@ -223,7 +223,7 @@ def sync(
                 "multipart/form-data": {
                     "schema": {
                         "type": "object",
-                        "properties": {"file": _BINARY},
+                        "properties": {"file": BINARY_SCHEMA},
                         "required": ["file"],
                     }
                 },
@@ -232,7 +232,7 @@ def sync(
     },
 )
 def import_scan(
-    body: Annotated[tuple[bytes, str | None], Depends(_file_body)],
+    body: Annotated[tuple[bytes, str | None], Depends(file_body)],
     session: SessionDep,
     principal: PrincipalDep,
     runtime: RuntimeDep,

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import gzip
 import io
+import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, cast
 
 import polars as pl
+
+from civicshield.core.errors import Invalid
 
 __all__ = [
     "ECS_SCHEMA",
@@ -27,6 +30,7 @@ __all__ = [
     "Quarantined",
     "ReadResult",
     "iter_lines",
+    "line_batches",
     "open_input",
     "with_ecs",
 ]
@@ -113,3 +117,29 @@ def with_ecs(frame: pl.DataFrame, exprs: Mapping[str, pl.Expr], dataset: str) ->
         else:
             columns.append(pl.lit(None, dtype=dtype).alias(name))
     return frame.with_columns(columns)
+
+
+def _decompress_errors() -> tuple[type[BaseException], ...]:
+    import zstandard  # only what `open_input` already needs
+
+    return (OSError, EOFError, zlib.error, zstandard.ZstdError)
+
+
+def line_batches(path: Path, source: str, batch_size: int) -> Iterator[list[tuple[int, bytes]]]:
+    """(line number, line) lists of at most `batch_size` lines (at least one list, maybe empty),
+    through `open_input`. Raises `Invalid` naming `source` when the file cannot be read or
+    decompressed (a truncated or corrupted gzip/zstd stream)."""
+    batch: list[tuple[int, bytes]] = []
+    done = False
+    try:
+        with open_input(path) as stream:
+            for item in iter_lines(stream):
+                batch.append(item)
+                if len(batch) >= batch_size:
+                    yield batch
+                    batch, done = [], True
+    except _decompress_errors() as exc:
+        last = batch[-1][0] if batch else "start"
+        raise Invalid(f"{source}: cannot read input after line {last}: {exc}") from exc
+    if batch or not done:  # an empty file still gives one (empty) frame
+        yield batch

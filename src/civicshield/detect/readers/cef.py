@@ -34,12 +34,18 @@ from pathlib import Path
 
 import polars as pl
 
-from civicshield.core.errors import Invalid
-from civicshield.detect.readers.base import LINE_FIELD, RAW_FIELD, Quarantined, ReadResult, with_ecs
+from civicshield.detect.readers.base import (
+    LINE_FIELD,
+    RAW_FIELD,
+    Quarantined,
+    ReadResult,
+    line_batches,
+    with_ecs,
+)
 from civicshield.detect.readers.syslog import (
     SyslogClock,
     SyslogMessage,
-    line_batches,
+    clock_for,
     parse_syslog_text,
 )
 
@@ -265,11 +271,6 @@ def read_cef(
     `reference` (default: the file's mtime) place yearless stamps as in `read_syslog`. Raises
     `Invalid` when the file cannot be read or decompressed."""
     name = source or str(path)
-    if reference is None:
-        try:
-            reference = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
-        except OSError as exc:
-            raise Invalid(f"{name}: cannot read CEF input: {exc}") from exc
-    clock = SyslogClock(year, reference, tz)
+    clock = clock_for(path, name, year, tz, reference)
     for batch in line_batches(path, name, batch_size):
         yield parse_cef_lines(batch, source=name, clock=clock)

@@ -24,7 +24,6 @@ Without a year or reference, `@timestamp` is null for yearless stamps.
 from __future__ import annotations
 
 import re
-import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -39,8 +38,7 @@ from civicshield.detect.readers.base import (
     RAW_FIELD,
     Quarantined,
     ReadResult,
-    iter_lines,
-    open_input,
+    line_batches,
     with_ecs,
 )
 
@@ -416,30 +414,16 @@ def _frame(
     )
 
 
-def _decompress_errors() -> tuple[type[BaseException], ...]:
-    import zstandard  # only what `open_input` already needs
-
-    return (OSError, EOFError, zlib.error, zstandard.ZstdError)
-
-
-def line_batches(path: Path, source: str, batch_size: int) -> Iterator[list[tuple[int, bytes]]]:
-    """(line number, line) lists of at most `batch_size` lines (at least one list, maybe empty),
-    through `open_input`. Raises `Invalid` naming `source` when the file cannot be read or
-    decompressed (a truncated or corrupted gzip/zstd stream)."""
-    batch: list[tuple[int, bytes]] = []
-    done = False
-    try:
-        with open_input(path) as stream:
-            for item in iter_lines(stream):
-                batch.append(item)
-                if len(batch) >= batch_size:
-                    yield batch
-                    batch, done = [], True
-    except _decompress_errors() as exc:
-        last = batch[-1][0] if batch else "start"
-        raise Invalid(f"{source}: cannot read input after line {last}: {exc}") from exc
-    if batch or not done:  # an empty file still gives one (empty) frame
-        yield batch
+def clock_for(
+    path: Path, source: str, year: int | None, tz: tzinfo, reference: datetime | None
+) -> SyslogClock:
+    """How yearless stamps of `path` are placed: `reference` defaults to the file's mtime."""
+    if reference is None:
+        try:
+            reference = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+        except OSError as exc:
+            raise Invalid(f"{source}: cannot read the input: {exc}") from exc
+    return SyslogClock(year, reference, tz)
 
 
 def read_syslog(
@@ -455,11 +439,6 @@ def read_syslog(
     take `year`, else the year inferred from `reference` (default: the file's mtime). Raises
     `Invalid` when the file cannot be read or decompressed."""
     name = source or str(path)
-    if reference is None:
-        try:
-            reference = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
-        except OSError as exc:
-            raise Invalid(f"{name}: cannot read syslog input: {exc}") from exc
-    clock = SyslogClock(year, reference, tz)
+    clock = clock_for(path, name, year, tz, reference)
     for batch in line_batches(path, name, batch_size):
         yield parse_syslog_lines(batch, source=name, clock=clock)
