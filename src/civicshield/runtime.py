@@ -73,6 +73,8 @@ class Runtime:
             "accounts": self.accounts,
             "mailer": self.mailer,
             "events": self.events,
+            "jobs": self.jobs,
+            "unit_of_work": self.session,
         }
 
     def close(self) -> None:

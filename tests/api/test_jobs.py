@@ -51,6 +51,8 @@ def test_definitions_and_schedules(
         "accounts.prune_sessions",
         "audit.verify",
         "events.maintenance",
+        "jobs.prune",
+        "telemetry.health",
         "vulns.expire_acceptances",
         "vulns.risk_snapshot",
         "vulns.sync",

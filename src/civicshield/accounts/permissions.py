@@ -31,6 +31,10 @@ class Permission(StrEnum):
     VULNS_POLICY = "vulns:policy"
     EVENTS_READ = "events:read"
     EVENTS_MANAGE = "events:manage"
+    EVENTS_INGEST = "events:ingest"
+    ALERTS_READ = "alerts:read"
+    ALERTS_TRIAGE = "alerts:triage"
+    ALERTS_SUPPRESS = "alerts:suppress"
 
     @property
     def label(self) -> str:
@@ -57,6 +61,10 @@ _LABELS = {
     Permission.VULNS_POLICY: N_("Change the vulnerability prioritisation policy"),
     Permission.EVENTS_READ: N_("Hunt over stored events and see quarantined records"),
     Permission.EVENTS_MANAGE: N_("Ingest event files and replay quarantined records"),
+    Permission.EVENTS_INGEST: N_("Send telemetry to the ingest endpoint"),
+    Permission.ALERTS_READ: N_("See the alert queue and ingest health"),
+    Permission.ALERTS_TRIAGE: N_("Acknowledge, escalate, close and reopen alerts"),
+    Permission.ALERTS_SUPPRESS: N_("Suppress alerts and set how often sources must report"),
 }
 
 _EVERYONE = {Permission.DASHBOARD_VIEW, Permission.PROFILE_SELF}
@@ -75,6 +83,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VULNS_MANAGE,
             Permission.EVENTS_READ,
             Permission.EVENTS_MANAGE,
+            Permission.EVENTS_INGEST,
+            Permission.ALERTS_READ,
+            Permission.ALERTS_TRIAGE,
+            Permission.ALERTS_SUPPRESS,
         }
     ),
     Role.RESPONDER: frozenset(
@@ -84,6 +96,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ASSETS_READ,
             Permission.VULNS_READ,
             Permission.EVENTS_READ,
+            Permission.ALERTS_READ,
+            Permission.ALERTS_TRIAGE,
         }
     ),
     Role.PRIVACY_OFFICER: frozenset(_STAFF | {Permission.AUDIT_READ}),
@@ -96,9 +110,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ASSETS_MANAGE,
             Permission.VULNS_READ,
             Permission.VULNS_MANAGE,
+            Permission.ALERTS_READ,
+            Permission.ALERTS_TRIAGE,
         }
     ),
-    Role.VIEWER: frozenset(_EVERYONE | {Permission.ASSETS_READ, Permission.VULNS_READ}),
+    Role.VIEWER: frozenset(
+        _EVERYONE | {Permission.ASSETS_READ, Permission.VULNS_READ, Permission.ALERTS_READ}
+    ),
 }
 
 

@@ -19,6 +19,7 @@ import typer
 
 from civicshield import __version__
 from civicshield.cli._common import CliGroup, CliState, JsonOption, emit_json
+from civicshield.cli.alerts import alerts_app
 from civicshield.cli.assets import assets_app
 from civicshield.cli.audit import audit_app
 from civicshield.cli.db import db_app, init
@@ -32,6 +33,7 @@ from civicshield.cli.mail import mail_app
 from civicshield.cli.risk import risk_app
 from civicshield.cli.rules import rules_app
 from civicshield.cli.serve import serve as serve_command
+from civicshield.cli.stream import register as register_stream
 from civicshield.cli.tokens import tokens_app
 from civicshield.cli.users import users_app
 from civicshield.cli.vulns import vulns_app
@@ -107,12 +109,14 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(mail_app, name="mail")
 app.add_typer(rules_app, name="rules")
 app.add_typer(assets_app, name="assets")
+app.add_typer(alerts_app, name="alerts")
 app.add_typer(vulns_app, name="vulns")
 app.add_typer(risk_app, name="risk")
 app.command("detect")(detect_command)
 app.command("hunt")(hunt_command)
 app.command("ingest")(ingest_command)
 app.add_typer(quarantine_app, name="quarantine")
+register_stream(events_app)
 app.add_typer(events_app, name="events")
 app.command("version")(version)
 

@@ -6,9 +6,11 @@ CivicShieldError
 ├── Conflict              a record already exists, or a state change is not allowed
 ├── PermissionDenied      the actor may not do this
 │   └── AuthenticationError   who the actor is could not be established
+├── TooLarge              a request or upload is over its size limit
 ├── Invalid               input breaks a rule (carries field-level errors)
 │   └── RuleError         a detection rule or other source file is wrong (file/line/column)
 ├── RateLimited           too many attempts; retry after some seconds
+│   └── Overloaded        a queue is full (back-pressure); retry after some seconds
 └── ExternalServiceError  a feed, mail server or peer failed
 """
 
@@ -25,9 +27,11 @@ __all__ = [
     "FieldError",
     "Invalid",
     "NotFound",
+    "Overloaded",
     "PermissionDenied",
     "RateLimited",
     "RuleError",
+    "TooLarge",
 ]
 
 
@@ -83,6 +87,12 @@ class AuthenticationError(PermissionDenied):
     slug = "unauthorized"
 
 
+class TooLarge(CivicShieldError):
+    title = "Payload too large"
+    status = 413
+    slug = "too-large"
+
+
 class Invalid(CivicShieldError):
     title = "Invalid input"
     status = 422
@@ -124,6 +134,12 @@ class RateLimited(CivicShieldError):
     def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+class Overloaded(RateLimited):
+    title = "Overloaded"
+    status = 503
+    slug = "overloaded"
 
 
 class ExternalServiceError(CivicShieldError):

@@ -94,6 +94,22 @@ class Settings(BaseSettings):
     events_retention: dict[str, int] = Field(default_factory=dict)
     events_max_bytes: int | None = Field(default=None, ge=1)
 
+    alert_window_seconds: int = Field(default=3600, ge=60)
+    alert_sample_events: int = Field(default=10, ge=1, le=1000)
+    ingest_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    ingest_spool_max_bytes: int = Field(default=512 * 1024 * 1024, ge=1024 * 1024)
+    detect_batch_events: int = Field(default=50_000, ge=1)
+    detect_batch_seconds: float = Field(default=5.0, gt=0)
+    detect_min_level: str | None = None
+    syslog_udp_port: int | None = Field(default=None, ge=0, le=65535)
+    syslog_tcp_port: int | None = Field(default=None, ge=0, le=65535)
+    syslog_tls_port: int | None = Field(default=None, ge=0, le=65535)
+    syslog_tls_cert: Path | None = None
+    syslog_tls_key: Path | None = None
+    syslog_host: str = "127.0.0.1"
+    tail_paths: list[str] = Field(default_factory=list)
+    source_silence_factor: float = Field(default=3.0, ge=1.0)
+
     worker_in_process: bool = True
     worker_poll_seconds: float = Field(default=2.0, gt=0)
     log_level: str = "INFO"

@@ -35,7 +35,16 @@ from civicshield.detect.readers.nfdump import read_nfdump
 from civicshield.detect.readers.syslog import parse_syslog_lines, read_syslog
 from civicshield.detect.readers.zeek import parse_zeek_lines, read_zeek
 
-__all__ = ["FORMATS", "REPLAYABLE", "IngestReport", "ingest_file", "replay", "sniff"]
+__all__ = [
+    "FORMATS",
+    "REPLAYABLE",
+    "STREAMABLE",
+    "IngestReport",
+    "ingest_file",
+    "parse_lines",
+    "replay",
+    "sniff",
+]
 
 FORMATS = ("zeek", "eve", "syslog", "cef", "nfdump", "json", "mapped")
 _PRI = re.compile(rb"^<\d{1,3}>")
@@ -107,9 +116,52 @@ def _json_results(path: Path, *, dataset: str, batch_size: int) -> Iterator[list
         yield _json_batch(batch, str(path), dataset)
 
 
+# Generic JSON: the first of these native fields that a batch has fills each ECS column
+# (Windows/Sysmon flattened names, Suricata/Zeek-like names, ECS itself).
+_JSON_ECS: dict[str, tuple[str, ...]] = {
+    "@timestamp": ("@timestamp", "timestamp", "SystemTime", "UtcTime", "TimeCreated", "time"),
+    "host.name": ("host.name", "Computer", "hostname", "host"),
+    "user.name": ("user.name", "TargetUserName", "SubjectUserName", "User", "username", "user"),
+    "source.ip": ("source.ip", "SourceIp", "IpAddress", "src_ip", "src"),
+    "source.port": ("source.port", "SourcePort", "IpPort", "src_port"),
+    "destination.ip": ("destination.ip", "DestinationIp", "dest_ip", "dst"),
+    "destination.port": ("destination.port", "DestinationPort", "dest_port"),
+    "dns.question.name": ("dns.question.name", "QueryName"),
+    "url.full": ("url.full", "url"),
+    "file.hash.sha256": ("file.hash.sha256", "SHA256", "sha256"),
+}
+_TIME_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f")
+
+
+def json_ecs(columns: list[str]) -> dict[str, pl.Expr]:
+    """ECS expressions for generic JSON columns (see `_JSON_ECS`); times are ISO 8601 (a time
+    without a zone is UTC, as Sysmon's `UtcTime`)."""
+    have = set(columns)
+    exprs: dict[str, pl.Expr] = {}
+    for target, names in _JSON_ECS.items():
+        names = (f"_native.{target}", *names)  # the reader renames ECS-named keys so
+        found = [pl.col(n) for n in names if n in have]
+        if not found:
+            continue
+        value = found[0] if len(found) == 1 else pl.coalesce(found)
+        if target == "@timestamp":
+            text = value.cast(pl.String).str.strip_chars()
+            value = pl.coalesce(
+                text.str.to_datetime(f, time_unit="us", time_zone="UTC", strict=False)
+                for f in _TIME_FORMATS
+            )
+        elif target == "file.hash.sha256":
+            value = value.cast(pl.String).str.to_lowercase()
+        exprs[target] = value
+    return exprs
+
+
 def _json_batch(lines: list[tuple[int, bytes]], source: str, dataset: str) -> list[ReadResult]:
     frames, quarantined = read_json_objects(lines, source=source, group=None)
-    results = [ReadResult(dataset, with_ecs(frame, {}, dataset)) for frame in frames.values()]
+    results = [
+        ReadResult(dataset, with_ecs(frame, json_ecs(frame.columns), dataset))
+        for frame in frames.values()
+    ]
     if quarantined:
         if results:
             results[0].quarantined.extend(quarantined)
@@ -196,6 +248,21 @@ def _standalone(fmt: str) -> Callable[[list[tuple[int, bytes]], str], list[ReadR
 
 
 REPLAYABLE = ("eve", "syslog", "cef", "json", "zeek")
+STREAMABLE = REPLAYABLE  # formats whose records can be read without their file around them
+
+
+def parse_lines(
+    fmt: str, lines: list[tuple[int, bytes]], *, source: str, dataset: str | None = None
+) -> list[ReadResult]:
+    """Records received as lines (an HTTP body, syslog messages, a tailed file's new lines)
+    read with `fmt`'s reader. Zeek TSV needs its `#fields` header among the lines. `dataset`
+    names generic JSON records' dataset (default `json`)."""
+    if fmt == "json":
+        return _json_batch(lines, source, dataset or "json")
+    parse = _standalone(fmt)
+    if parse is None:
+        raise Invalid(f"{fmt} records cannot be streamed; use one of {', '.join(STREAMABLE)}")
+    return parse(lines, source)
 
 
 def replay(fmt: str, store: EventStore, quarantine: QuarantineStore) -> ReplayReport:

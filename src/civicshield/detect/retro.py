@@ -36,6 +36,7 @@ __all__ = [
     "OUTPUT_COLUMNS",
     "RetroBatch",
     "dataset_logsource",
+    "prepare_frame",
     "retro_batches",
     "rules_for_dataset",
 ]
@@ -159,7 +160,7 @@ def _file_batches(
                 frame = frame.filter(pl.col("@timestamp") <= until)
         if frame.height == 0:
             continue
-        frame = _prepare(frame, dataset, rules, values=values)
+        frame = prepare_frame(frame, dataset, rules, values=values)
         frame = frame.with_columns(
             pl.lit(None, dtype=pl.String).alias(c) for c in extra if c not in frame.columns
         )
@@ -167,7 +168,7 @@ def _file_batches(
         yield RetroBatch(dataset, day, frame, _located(matches, frame, dataset, day))
 
 
-def _prepare(
+def prepare_frame(
     frame: pl.DataFrame, dataset: str, rules: CompiledRuleSet, *, values: bool
 ) -> pl.DataFrame:
     """The log-source tags (the event's own value wins), null String columns for the rule

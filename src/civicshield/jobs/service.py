@@ -11,10 +11,10 @@ import logging
 import traceback
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -30,10 +30,12 @@ __all__ = [
     "count_by_status",
     "enqueue",
     "enqueue_due",
+    "enqueue_once",
     "get_job",
     "job_log",
     "list_jobs",
     "list_schedules",
+    "prune_finished",
     "retry_job",
     "run_next",
     "sync_schedules",
@@ -71,6 +73,59 @@ def enqueue(
     session.add(job)
     session.flush()
     return JobRead.model_validate(job)
+
+
+def enqueue_once(
+    session: Session,
+    name: str,
+    *,
+    registry: JobRegistry,
+    clock: Clock,
+    run_after: datetime | None = None,
+    requested_by: str = "system",
+) -> JobRead:
+    """Queue `name` unless a queued run exists; that one is brought forward to `run_after`
+    when it was due later. For work that drains a queue: one waiting run is enough."""
+    waiting = session.scalars(
+        select(Job)
+        .where(Job.name == name, Job.status == JobStatus.QUEUED.value)
+        .order_by(Job.run_after)
+        .limit(1)
+    ).one_or_none()
+    due = run_after or clock.now()
+    if waiting is None:
+        return enqueue(
+            session, name, registry=registry, clock=clock, run_after=due, requested_by=requested_by
+        )
+    if _aware(waiting.run_after) > due:
+        waiting.run_after = due
+        session.flush()
+    return JobRead.model_validate(waiting)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def prune_finished(session: Session, *, older_than: datetime) -> int:
+    """Delete finished jobs (succeeded, failed, cancelled) that ended before `older_than`,
+    with their log lines. Returns how many."""
+    ids = list(
+        session.scalars(
+            select(Job.id).where(
+                Job.status.in_(
+                    [JobStatus.SUCCEEDED.value, JobStatus.FAILED.value, JobStatus.CANCELLED.value]
+                ),
+                Job.finished_at < older_than,
+            )
+        )
+    )
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        session.execute(delete(JobLogLine).where(JobLogLine.job_id.in_(chunk)))
+        session.execute(delete(Job).where(Job.id.in_(chunk)))
+    session.flush()
+    return len(ids)
 
 
 def get_job(session: Session, job_id: int) -> JobRead:

@@ -1,14 +1,19 @@
 """Every ORM model, imported so Alembic sees the whole schema (the one adapter allowed to)."""
 
 from civicshield.accounts.models import ApiToken, User, UserSession
+from civicshield.alerts.models import Alert, AlertBatch, AlertChange, AlertEvent, Suppression
 from civicshield.assets.models import Asset, AssetChange, Software
 from civicshield.audit.models import AuditEntry, AuditHead
 from civicshield.jobs.models import Job, JobLogLine, JobSchedule
 from civicshield.store import Base
-from civicshield.telemetry.models import SavedHunt
+from civicshield.telemetry.models import IngestMinute, IngestSource, SavedHunt
 from civicshield.vulns.models import Cve, Finding, FindingChange, PriorityPolicy, RiskSnapshot
 
 __all__ = [
+    "Alert",
+    "AlertBatch",
+    "AlertChange",
+    "AlertEvent",
     "ApiToken",
     "Asset",
     "AssetChange",
@@ -18,6 +23,8 @@ __all__ = [
     "Cve",
     "Finding",
     "FindingChange",
+    "IngestMinute",
+    "IngestSource",
     "Job",
     "JobLogLine",
     "JobSchedule",
@@ -25,6 +32,7 @@ __all__ = [
     "RiskSnapshot",
     "SavedHunt",
     "Software",
+    "Suppression",
     "User",
     "UserSession",
 ]

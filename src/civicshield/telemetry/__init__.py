@@ -1,7 +1,15 @@
-"""Telemetry as a platform feature: ingesting files into the event store with quarantine,
-and saved hunts (the database side of `civicshield.detect.eventstore`, which stays free of the
-store)."""
+"""Telemetry as a platform feature: files and streams into the event store with quarantine,
+continuous detection over the spool, ingest health, and saved hunts (the database side of
+`civicshield.detect`, which stays free of the store)."""
 
+from civicshield.telemetry.intake import (
+    IntakeReport,
+    format_for_dataset,
+    intake,
+    schedule_detection,
+)
+from civicshield.telemetry.jobs import DETECT_JOB, HEALTH_JOB
+from civicshield.telemetry.paths import event_store, quarantine_store, spool
 from civicshield.telemetry.schemas import (
     MAX_SQL,
     SavedHuntCreate,
@@ -19,19 +27,43 @@ from civicshield.telemetry.service import (
     run_saved,
     update_saved_hunt,
 )
+from civicshield.telemetry.sources import (
+    SILENT_RULE_ID,
+    SourceHealth,
+    check_silence,
+    list_sources,
+    set_expected_interval,
+)
+from civicshield.telemetry.stream import StreamReport, detect_spooled
 
 __all__ = [
+    "DETECT_JOB",
+    "HEALTH_JOB",
     "MAX_SQL",
+    "SILENT_RULE_ID",
     "HuntRun",
+    "IntakeReport",
     "SavedHuntCreate",
     "SavedHuntPage",
     "SavedHuntRead",
     "SavedHuntUpdate",
+    "SourceHealth",
+    "StreamReport",
+    "check_silence",
     "create_saved_hunt",
     "delete_saved_hunt",
+    "detect_spooled",
+    "event_store",
+    "format_for_dataset",
     "get_saved_hunt",
+    "intake",
     "list_saved_hunts",
+    "list_sources",
+    "quarantine_store",
     "run_hunt",
     "run_saved",
+    "schedule_detection",
+    "set_expected_interval",
+    "spool",
     "update_saved_hunt",
 ]

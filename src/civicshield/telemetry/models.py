@@ -1,16 +1,26 @@
-"""Saved hunts: a named Polars SQL query over the event store, private to its owner or shared
-with everyone who may hunt."""
+"""Saved hunts (a named Polars SQL query over the event store, private to its owner or shared
+with everyone who may hunt) and the ingest sources with their health figures."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from civicshield.store import Base, UTCDateTime
 
-__all__ = ["SavedHunt"]
+__all__ = ["IngestMinute", "IngestSource", "SavedHunt"]
 
 
 class SavedHunt(Base):
@@ -33,3 +43,42 @@ class SavedHunt(Base):
     shared: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class IngestSource(Base):
+    """One input that sends events (an HTTP client per dataset, a syslog peer, a tailed file):
+    its totals, the newest event and arrival, the lag from event time to alert, and how long
+    it may stay silent before it raises an alert itself (`expected_interval_seconds`; None:
+    learned from its own rhythm)."""
+
+    __tablename__ = "ingest_source"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    dataset: Mapped[str] = mapped_column(String(100), index=True)
+    expected_interval_seconds: Mapped[int | None] = mapped_column(Integer)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    last_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    events_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    quarantined_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    lag_seconds: Mapped[float | None] = mapped_column(Float)
+    silent_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class IngestMinute(Base):
+    """Events and quarantined records per source and minute (kept two days): the rates the
+    health page draws."""
+
+    __tablename__ = "ingest_minute"
+    __table_args__ = (UniqueConstraint("source_id", "minute"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("ingest_source.id", ondelete="CASCADE"), index=True
+    )
+    minute: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    events: Mapped[int] = mapped_column(Integer, default=0)
+    quarantined: Mapped[int] = mapped_column(Integer, default=0)

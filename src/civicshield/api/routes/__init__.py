@@ -3,11 +3,13 @@
 from fastapi import APIRouter
 
 from civicshield.api.routes import (
+    alerts,
     assets,
     audit,
     docs,
     events,
     health,
+    ingest,
     jobs,
     me,
     meta,
@@ -22,7 +24,9 @@ __all__ = ["API_PREFIX", "api_router", "docs_router"]
 API_PREFIX = "/api/v1"
 
 api_router = APIRouter(prefix=API_PREFIX)
-for _module in (health, meta, me, users, tokens, audit, jobs, rules, assets, vulns, events):
+for _module in (
+    health, meta, me, users, tokens, audit, jobs, rules, assets, vulns, events, ingest, alerts
+):  # fmt: skip
     api_router.include_router(_module.router)
 
 docs_router = docs.router
