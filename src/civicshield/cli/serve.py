@@ -132,4 +132,29 @@ def serve(
     out = console()
     out.print(f"CivicShield for {settings.city_name} ({worker}); Ctrl-C stops it.")
     out.print(f"Open {listen_url(settings)}", style="bold green")
-    _run_uvicorn(app, settings, "debug" if st.verbose else settings.log_level)
+    collector = _start_collector(settings)
+    try:
+        _run_uvicorn(app, settings, "debug" if st.verbose else settings.log_level)
+    finally:
+        if collector is not None:
+            collector.stop()
+
+
+def _start_collector(settings: Settings) -> Any:
+    """The syslog listener and file tailers, when the settings name any: run in this process
+    (uvicorn's supervisor when there are several server processes), so one process binds the
+    ports and follows the files."""
+    from civicshield.runtime import build_runtime
+    from civicshield.telemetry import Collector
+
+    rt = build_runtime(settings)
+    collector = Collector.from_settings(rt.session, settings, registry=rt.jobs, clock=rt.clock)
+    if collector is None:
+        rt.close()
+        return None
+    collector.start()
+    status = collector.status()
+    ports = (status["syslog"] or {}).get("ports", {})
+    tails = ", ".join(t["format"] for t in status["tails"]) or "none"
+    console().print(f"Collecting: syslog {ports or 'off'}; tailing {tails}")
+    return collector

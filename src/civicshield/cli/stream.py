@@ -1,6 +1,7 @@
-"""`civicshield events sources|detect|send`: ingest health, running continuous detection over
-what is spooled now, and pushing a file's records through the same path as the HTTP endpoint
-(registered on `events_app` by `cli/__init__.py`)."""
+"""`civicshield events sources|detect|send|listen`: ingest health, continuous detection over
+what is spooled now, a file's records through the same path as the HTTP endpoint, and the
+syslog listener and file tailers in the foreground (registered on `events_app` by
+`cli/__init__.py`)."""
 
 from __future__ import annotations
 
@@ -120,7 +121,59 @@ def _send(
     )
 
 
+def _listen(
+    ctx: typer.Context,
+    udp: Annotated[int | None, typer.Option("--udp", help="Syslog over UDP on this port.")] = None,
+    tcp: Annotated[int | None, typer.Option("--tcp", help="Syslog over TCP on this port.")] = None,
+    tls: Annotated[int | None, typer.Option("--tls", help="Syslog over TLS on this port.")] = None,
+    cert: Annotated[Path | None, typer.Option("--cert", help="TLS certificate (PEM).")] = None,
+    key: Annotated[Path | None, typer.Option("--key", help="TLS private key (PEM).")] = None,
+    host: Annotated[str | None, typer.Option("--host", help="Address to bind.")] = None,
+    tail: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tail", help="FORMAT:GLOB to follow (repeatable), e.g. eve:/var/log/eve.json"
+        ),
+    ] = None,
+) -> None:
+    """Run the collector in the foreground: the syslog listener and file tailers (defaults from
+    CIVICSHIELD_SYSLOG_* and CIVICSHIELD_TAIL_PATHS) feed continuous detection until Ctrl-C.
+    `civicshield serve` runs the same collector when those settings are set."""
+    import time
+
+    from civicshield import telemetry
+
+    overrides: dict[str, object] = {
+        "syslog_udp_port": udp, "syslog_tcp_port": tcp, "syslog_tls_port": tls,
+        "syslog_tls_cert": cert, "syslog_tls_key": key, "syslog_host": host,
+        "tail_paths": tail,
+    }  # fmt: skip
+    st = state(ctx)
+    settings = st.settings(**{k: v for k, v in overrides.items() if v is not None})
+    rt = st.runtime(settings)
+    collector = telemetry.Collector.from_settings(
+        rt.session, settings, registry=rt.jobs, clock=rt.clock
+    )
+    if collector is None:
+        fail("nothing to collect: give --udp, --tcp, --tls or --tail (or the settings)")
+    collector.start()
+    status = collector.status()
+    ports = status["syslog"]["ports"] if status["syslog"] else "no syslog"
+    tails = [t["format"] for t in status["tails"]] or "nothing"
+    typer.echo(f"listening: {ports}; tailing: {tails}; Ctrl-C stops")
+    try:
+        while True:
+            time.sleep(60)
+            typer.echo(f"collected so far: {collector.status()['counts']}")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        collector.stop()
+        success(f"stopped; collected {collector.status()['counts']}")
+
+
 def register(app: typer.Typer) -> None:
     app.command("sources")(_sources)
     app.command("detect")(_detect)
     app.command("send")(_send)
+    app.command("listen")(_listen)

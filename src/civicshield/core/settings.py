@@ -101,6 +101,8 @@ class Settings(BaseSettings):
     detect_batch_events: int = Field(default=50_000, ge=1)
     detect_batch_seconds: float = Field(default=5.0, gt=0)
     detect_min_level: str | None = None
+    rule_pack_enabled: bool = True
+    demo_stream: bool = True
     syslog_udp_port: int | None = Field(default=None, ge=0, le=65535)
     syslog_tcp_port: int | None = Field(default=None, ge=0, le=65535)
     syslog_tls_port: int | None = Field(default=None, ge=0, le=65535)

@@ -2,6 +2,7 @@
 continuous detection over the spool, ingest health, and saved hunts (the database side of
 `civicshield.detect`, which stays free of the store)."""
 
+from civicshield.telemetry.collector import Collector, TailSpec, parse_tail_specs
 from civicshield.telemetry.intake import (
     IntakeReport,
     format_for_dataset,
@@ -35,12 +36,15 @@ from civicshield.telemetry.sources import (
     set_expected_interval,
 )
 from civicshield.telemetry.stream import StreamReport, detect_spooled
+from civicshield.telemetry.syslog_server import SyslogMessage, SyslogServer
+from civicshield.telemetry.tail import TailChunk, Tailer
 
 __all__ = [
     "DETECT_JOB",
     "HEALTH_JOB",
     "MAX_SQL",
     "SILENT_RULE_ID",
+    "Collector",
     "HuntRun",
     "IntakeReport",
     "SavedHuntCreate",
@@ -49,6 +53,11 @@ __all__ = [
     "SavedHuntUpdate",
     "SourceHealth",
     "StreamReport",
+    "SyslogMessage",
+    "SyslogServer",
+    "TailChunk",
+    "TailSpec",
+    "Tailer",
     "check_silence",
     "create_saved_hunt",
     "delete_saved_hunt",
@@ -59,6 +68,7 @@ __all__ = [
     "intake",
     "list_saved_hunts",
     "list_sources",
+    "parse_tail_specs",
     "quarantine_store",
     "run_hunt",
     "run_saved",
