@@ -52,6 +52,7 @@ def test_definitions_and_schedules(
         "audit.verify",
         "events.maintenance",
         "jobs.prune",
+        "telemetry.demo_stream",
         "telemetry.health",
         "vulns.expire_acceptances",
         "vulns.risk_snapshot",

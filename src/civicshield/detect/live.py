@@ -2,14 +2,14 @@
 
 The rule set is the catalogue's (the default rule roots, compiled with the `combined` mapping
 and cached, see `detect.catalog`), restricted by the default `RuleSelection` (no deprecated or
-unsupported rules) and `CIVICSHIELD_DETECT_MIN_LEVEL`. Without any rules configured the set is
-empty and `LiveRules.note` says why: ingest, storage and health still work.
+unsupported rules) and `CIVICSHIELD_DETECT_MIN_LEVEL`. Without SigmaHQ's rules CivicShield's own
+pack still runs and `LiveRules.note` says what is missing.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
@@ -19,7 +19,7 @@ from civicshield.detect import cache
 from civicshield.detect.engine.evaluate import evaluate
 from civicshield.detect.engine.model import CompiledRuleSet
 from civicshield.detect.retro import prepare_frame, rules_for_dataset
-from civicshield.detect.sigma.ruleset import RuleSelection
+from civicshield.detect.sigma.ruleset import RuleSelection, missing_sigmahq
 
 __all__ = ["MATCH_EVENT_COLUMNS", "LiveRules", "evaluate_batch", "live_rules"]
 
@@ -58,10 +58,12 @@ def live_rules(settings: Settings, *, compile_missing: bool = True) -> LiveRules
         key = catalog_key(settings)
     except ConfigError as exc:
         return LiveRules(CompiledRuleSet(), "", {}, note=str(exc))
+    memo = f"{key}:{settings.detect_min_level}"
+    note = missing_sigmahq(settings) or ""
     with _LOCK:
-        known = _MEMO.get(key)
+        known = _MEMO.get(memo)
     if known is not None:
-        return known
+        return replace(known, note=note)
     entry = cache.load_entry(cache.cache_path(settings.data_dir, key))
     if entry is None:
         if not compile_missing:
@@ -76,10 +78,12 @@ def live_rules(settings: Settings, *, compile_missing: bool = True) -> LiveRules
         min_level=Severity.parse(settings.detect_min_level) if settings.detect_min_level else None
     )
     chosen = [r for r in entry.ruleset.rules if selection.accepts(r.rule)]
-    live = LiveRules(CompiledRuleSet(rules=chosen), key, {r.rule.id: r.rule.path for r in chosen})
+    live = LiveRules(
+        CompiledRuleSet(rules=chosen), key, {r.rule.id: r.rule.path for r in chosen}, note=note
+    )
     with _LOCK:
         _MEMO.clear()
-        _MEMO[key] = live
+        _MEMO[memo] = live
     return live
 
 

@@ -79,6 +79,7 @@ class DemoTelemetry:
     loaded: bool = False
     counts: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    results: list[ReadResult] = field(default_factory=list)  # what was stored, by dataset
 
     @property
     def total(self) -> int:
@@ -149,7 +150,8 @@ def load_demo_telemetry(root: Path, *, now: datetime) -> DemoTelemetry:
         out.notes.append(f"demo telemetry already in {root} ({MARKER}); nothing added")
         return out
     store = EventStore(root)
-    for result in demo_frames(now):
+    out.results = demo_frames(now)
+    for result in out.results:
         report = store.write(result.frame, result.dataset, now=now)
         out.counts[result.dataset] = out.counts.get(result.dataset, 0) + report.rows
     summary = {"written_at": now.isoformat(), "seed": TELEMETRY_SEED, "counts": out.counts}

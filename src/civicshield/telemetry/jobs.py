@@ -1,5 +1,6 @@
 """Telemetry background jobs: continuous detection over the spool, ingest health, the daily
-event-store upkeep, and pruning finished jobs (continuous detection queues many)."""
+event-store upkeep, the demo city's live stream, and pruning finished jobs (continuous detection
+queues many)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from typing import Any
 from civicshield import jobs
 from civicshield.jobs import JobContext, JobDefinition
 
-__all__ = ["DETECT_JOB", "HEALTH_JOB", "JOBS", "MAINTENANCE_JOB", "PRUNE_JOB"]
+__all__ = ["DEMO_STREAM_JOB", "DETECT_JOB", "HEALTH_JOB", "JOBS", "MAINTENANCE_JOB", "PRUNE_JOB"]
 
 MAINTENANCE_JOB = "events.maintenance"
 DETECT_JOB = "telemetry.detect"
 HEALTH_JOB = "telemetry.health"
 PRUNE_JOB = "jobs.prune"
+DEMO_STREAM_JOB = "telemetry.demo_stream"
 _KEEP_JOBS = timedelta(days=2)
 
 
@@ -64,6 +66,14 @@ def _health(ctx: JobContext) -> dict[str, Any]:
     return {"silent": fallen, "pruned_minutes": prune_minutes(ctx.session, now=ctx.clock.now())}
 
 
+def _demo_stream(ctx: JobContext) -> dict[str, Any]:
+    from civicshield.telemetry.demo_stream import stream_minute
+
+    return stream_minute(
+        ctx.session, ctx.services["settings"], registry=ctx.services["jobs"], clock=ctx.clock
+    )
+
+
 def _prune(ctx: JobContext) -> dict[str, Any]:
     removed = jobs.prune_finished(ctx.session, older_than=ctx.clock.now() - _KEEP_JOBS)
     ctx.log.info(f"removed {removed} finished job(s) older than two days")
@@ -90,6 +100,13 @@ JOBS = [
         run=_health,
         description="Raise an alert for each ingest source that fell silent.",
         every_seconds=60,
+    ),
+    JobDefinition(
+        name=DEMO_STREAM_JOB,
+        run=_demo_stream,
+        description="Stream a minute of the demo city's telemetry (only when the demo is loaded).",
+        every_seconds=60,
+        max_attempts=1,
     ),
     JobDefinition(
         name=PRUNE_JOB,

@@ -34,6 +34,7 @@ def test_worker_run_once_runs_a_queued_job(initialised: Cli) -> None:
         "vulns.expire_acceptances",
         "vulns.risk_snapshot",
         "telemetry.health",
+        "telemetry.demo_stream",
     }
 
     shown = cli.json("jobs", "show", str(queued["id"]))
@@ -42,7 +43,7 @@ def test_worker_run_once_runs_a_queued_job(initialised: Cli) -> None:
     human = cli.ok("jobs", "show", str(queued["id"])).stdout
     assert "succeeded" in human and "audit chain intact" in human
     assert "no job was due" in cli.ok("worker", "run", "--once").stdout
-    assert cli.json("jobs", "list", "--status", "succeeded")["total"] == 6
+    assert cli.json("jobs", "list", "--status", "succeeded")["total"] == 7
 
 
 def test_failed_job_is_shown_with_its_error_and_can_be_retried(initialised: Cli) -> None:

@@ -30,7 +30,9 @@ DATASETS = {
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[EventStore, list[str]]:
     data = tmp_path_factory.mktemp("demo") / "var"
-    notes = hooks.civicshield_load_demo(clock=FrozenClock(NOW), settings=make_settings(data))
+    notes = hooks.civicshield_load_demo(
+        session=None, clock=FrozenClock(NOW), settings=make_settings(data)
+    )
     return EventStore(data / "events"), notes
 
 
@@ -115,7 +117,7 @@ def test_second_run_adds_nothing(store: tuple[EventStore, list[str]]) -> None:
     before = sorted((p.dataset, p.day, p.files) for p in events.partitions())
     settings = make_settings(events.root.parent)
     notes = hooks.civicshield_load_demo(
-        clock=FrozenClock(NOW + timedelta(hours=1)), settings=settings
+        session=None, clock=FrozenClock(NOW + timedelta(hours=1)), settings=settings
     )
     assert "already" in notes[0]
     assert sorted((p.dataset, p.day, p.files) for p in events.partitions()) == before

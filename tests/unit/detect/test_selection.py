@@ -10,6 +10,7 @@ from civicshield.core import ConfigError, Severity
 from civicshield.core.settings import Settings
 from civicshield.detect import RuleInfo, RuleSelection, load_rules, rule_roots, select
 from civicshield.detect.sigma import folder_matches
+from civicshield.detect.sigma.ruleset import missing_sigmahq, rule_pack_dir
 
 from .rulefiles import rule_yaml, write_rule
 
@@ -71,12 +72,21 @@ def test_folder_globs(rules: list[RuleInfo]) -> None:
 
 
 def test_rule_roots_say_what_is_missing(tmp_path: Path) -> None:
+    no_pack = {"rule_pack_enabled": False}
     with pytest.raises(ConfigError, match="CIVICSHIELD_FEEDS_PATH is not set"):
-        rule_roots(Settings(feeds_path=None))
+        rule_roots(Settings(feeds_path=None, **no_pack))
     with pytest.raises(ConfigError, match=r"no SigmaHQ rules found under .*sigma/rules; set"):
-        rule_roots(Settings(feeds_path=tmp_path))
+        rule_roots(Settings(feeds_path=tmp_path, **no_pack))
+    # CivicShield's own pack loads without SigmaHQ's; what is missing is still said
+    assert rule_roots(Settings(feeds_path=tmp_path)) == [rule_pack_dir()]
+    assert "no SigmaHQ rules found" in (missing_sigmahq(Settings(feeds_path=tmp_path)) or "")
     (tmp_path / "sigma" / "rules").mkdir(parents=True)
-    assert rule_roots(Settings(feeds_path=tmp_path)) == [tmp_path / "sigma" / "rules"]
+    assert missing_sigmahq(Settings(feeds_path=tmp_path)) is None
+    assert rule_roots(Settings(feeds_path=tmp_path, **no_pack)) == [tmp_path / "sigma" / "rules"]
+    assert rule_roots(Settings(feeds_path=tmp_path)) == [
+        tmp_path / "sigma" / "rules",
+        rule_pack_dir(),
+    ]
     with pytest.raises(ConfigError, match="does not exist"):
         rule_roots(Settings(feeds_path=tmp_path), [tmp_path / "mine"])
     assert rule_roots(Settings(feeds_path=None), [tmp_path]) == [tmp_path]
@@ -85,9 +95,10 @@ def test_rule_roots_say_what_is_missing(tmp_path: Path) -> None:
 def test_city_rules_load_beside_sigmahq(tmp_path: Path) -> None:
     feeds, data = tmp_path / "feeds", tmp_path / "data"
     (feeds / "sigma" / "rules").mkdir(parents=True)
-    settings = Settings(feeds_path=feeds, data_dir=data)
+    settings = Settings(feeds_path=feeds, data_dir=data, rule_pack_enabled=False)
     assert rule_roots(settings) == [feeds / "sigma" / "rules"]
     (data / "rules" / "city").mkdir(parents=True)
     assert rule_roots(settings) == [feeds / "sigma" / "rules", data / "rules" / "city"]
-    assert rule_roots(Settings(feeds_path=None, data_dir=data)) == [data / "rules" / "city"]
+    alone = Settings(feeds_path=None, data_dir=data, rule_pack_enabled=False)
+    assert rule_roots(alone) == [data / "rules" / "city"]
     assert rule_roots(settings, [tmp_path]) == [tmp_path]  # --rules replaces both

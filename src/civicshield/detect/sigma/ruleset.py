@@ -28,6 +28,8 @@ __all__ = [
     "city_rules_dir",
     "folder_matches",
     "installed_rules_dir",
+    "missing_sigmahq",
+    "rule_pack_dir",
     "rule_roots",
     "select",
     "sigmahq_rules_dir",
@@ -105,18 +107,47 @@ def city_rules_dir(settings: Settings) -> Path:
     return settings.data_dir / "rules" / "city"
 
 
+PACK_DIR = Path(__file__).resolve().parent.parent / "rulepack"
+
+
+def rule_pack_dir() -> Path:
+    """CivicShield's own rules, shipped with the package (`detect/rulepack/`)."""
+    return PACK_DIR
+
+
+def missing_sigmahq(settings: Settings) -> str | None:
+    """Why no SigmaHQ rules are loaded (None when they are): every place looked at."""
+    installed = installed_rules_dir(settings)
+    where = sigmahq_rules_dir(settings)
+    if installed.is_dir() or (where is not None and where.is_dir()):
+        return None
+    feeds = (
+        f"under {where}"
+        if where is not None
+        else "in the feeds path (CIVICSHIELD_FEEDS_PATH is not set and ../shared/data does "
+        "not exist)"
+    )
+    return (
+        f"no SigmaHQ rules found under {installed} (run `civicshield rules update`) nor "
+        f"{feeds}; set CIVICSHIELD_FEEDS_PATH or pass --rules (the city's own rules go in "
+        f"{city_rules_dir(settings)})"
+    )
+
+
 def rule_roots(settings: Settings, rules: Sequence[Path] | None = None) -> list[Path]:
     """The rules roots to load: `rules` when given (`--rules`), else the pack installed by
-    `rules update`, else the SigmaHQ tree under the feeds path; plus the city's own rules
-    (`<data_dir>/rules/city`) when that folder exists. Raises `ConfigError` naming every place
-    it looked."""
+    `rules update` or, without it, the SigmaHQ tree under the feeds path, then CivicShield's own
+    rules (`rule_pack_dir`, unless `CIVICSHIELD_RULE_PACK_ENABLED=false`) and the city's
+    (`<data_dir>/rules/city`) when that folder exists. Without SigmaHQ rules the own rules still
+    load (`missing_sigmahq` says what is missing); with no rules at all, `ConfigError` says so."""
     if rules:
         missing = [p for p in rules if not p.exists()]
         if missing:
             raise ConfigError(f"rules path does not exist: {', '.join(map(str, missing))}")
         return list(rules)
     city = city_rules_dir(settings)
-    own = [city] if city.is_dir() else []
+    pack = [PACK_DIR] if settings.rule_pack_enabled else []
+    own = [*pack, *([city] if city.is_dir() else [])]
     installed = installed_rules_dir(settings)
     if installed.is_dir():
         return [installed, *own]
@@ -125,13 +156,4 @@ def rule_roots(settings: Settings, rules: Sequence[Path] | None = None) -> list[
         return [where, *own]
     if own:
         return own
-    feeds = (
-        f"under {where}"
-        if where is not None
-        else "in the feeds path (CIVICSHIELD_FEEDS_PATH is not set and ../shared/data does "
-        "not exist)"
-    )
-    raise ConfigError(
-        f"no SigmaHQ rules found under {installed} (run `civicshield rules update`) nor "
-        f"{feeds}; set CIVICSHIELD_FEEDS_PATH or pass --rules (the city's own rules go in {city})"
-    )
+    raise ConfigError(missing_sigmahq(settings) or "no rules configured")

@@ -1,0 +1,118 @@
+"""The demo city, alive: alerts from its three days of history, then a minute of synthetic
+telemetry every minute through the real ingest path, with an attack now and then.
+
+`demo_alerts` runs the live rule set over the demo telemetry once, when the demo is loaded
+(batch ids `demo:<dataset>`, so loading again adds nothing). `stream_minute` is the
+`telemetry.demo_stream` job: when the demo city is loaded (its marker file is in the event
+store) and streaming is on (`CIVICSHIELD_DEMO_STREAM`, on by default outside production), it
+generates the last minute of ordinary traffic (Zeek conn/dns/http/modbus as a sensor writes it,
+Suricata EVE) and, on some minutes, an attack burst: a camera brute force (Suricata alerts),
+a Modbus write from public Wi-Fi, or an IoT payload download. The lines go through `intake`
+like any sensor's, so ingest health, the spool and continuous detection all see them.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from civicshield import alerts
+from civicshield.core import Settings
+from civicshield.core.clock import Clock
+from civicshield.detect.live import evaluate_batch, live_rules
+from civicshield.detect.readers.base import ReadResult
+from civicshield.jobs import JobRegistry
+from civicshield.telemetry._demo_city import C2, City, build_city
+from civicshield.telemetry._demo_traffic import modbus_write, normal_traffic
+from civicshield.telemetry._demo_zeek import Logs
+from civicshield.telemetry.demo import MARKER, TELEMETRY_SEED, WIFI_CLIENT
+from civicshield.telemetry.intake import intake
+from civicshield.telemetry.paths import event_store
+
+__all__ = ["demo_alerts", "stream_minute"]
+
+_SCALE_PER_MINUTE = 2  # ordinary traffic: a few dozen events a minute
+_ATTACK_EVERY = 7  # minutes; which attack depends on the minute
+
+
+def demo_alerts(
+    session: Session, settings: Settings, results: list[ReadResult], *, clock: Clock
+) -> list[str]:
+    """Alerts from the demo history (what continuous detection would have raised)."""
+    live = live_rules(settings)
+    created = 0
+    for result in results:
+        matches = evaluate_batch(live.ruleset, result.frame, result.dataset)
+        if matches.height:
+            done = alerts.record_matches(
+                session,
+                matches,
+                batch_id=f"demo:{result.dataset}",
+                clock=clock,
+                window_seconds=settings.alert_window_seconds,
+                samples=settings.alert_sample_events,
+                rule_paths=live.paths,
+            )
+            created += len(done.created)
+    notes = [f"demo alerts: {created} raised by {len(live.ruleset.rules)} rules over the history"]
+    if live.note:
+        notes.append(f"demo alerts use CivicShield's own rules only: {live.note}")
+    return notes
+
+
+def _attack(logs: Logs, city: City, rng: random.Random, now: datetime, minute: int) -> str:
+    kind = (minute // _ATTACK_EVERY) % 3
+    at = now - timedelta(seconds=30)
+    if kind == 0:
+        modbus_write(logs, city, at, WIFI_CLIENT)
+        return "modbus-write"
+    cam = rng.choice([c for c in city.cameras if c.public_ip] or city.cameras)
+    if kind == 1:
+        for n in range(6):
+            attacker = rng.choice(C2.attackers)
+            logs.conn(at + timedelta(seconds=n), attacker, cam.public_ip or cam.ip, 23, sent=40)
+            logs.alert(at + timedelta(seconds=n), attacker, cam.public_ip or cam.ip, 23, 9100010,
+                       "DEMO SCAN telnet/SSH brute force against an IoT device",
+                       "Attempted Administrator Privilege Gain", 2)  # fmt: skip
+        return "camera-brute-force"
+    cid = logs.conn(at, cam.ip, C2.loader, 80, service="http", sent=120, received=58_112)
+    logs.http(at, cid, cam.ip, C2.loader, C2.loader, C2.payload, "Wget",
+              size=58_112, mime="application/x-executable")  # fmt: skip
+    logs.alert(at, cam.ip, C2.loader, 80, 9100011,
+               "DEMO TROJAN Mirai-like ELF payload download by an IoT device",
+               "A Network Trojan was detected", 1)  # fmt: skip
+    return "iot-payload-download"
+
+
+def stream_minute(
+    session: Session, settings: Settings, *, registry: JobRegistry, clock: Clock
+) -> dict[str, object]:
+    """One minute of the demo city's telemetry into ingest (see the module docstring)."""
+    if not settings.demo_stream or not (event_store(settings).root / MARKER).exists():
+        return {"streamed": 0, "reason": "the demo city is not loaded or streaming is off"}
+    now = clock.now().replace(microsecond=0)
+    minute = int(now.timestamp() // 60)
+    rng = random.Random(minute)  # noqa: S311 - demo data, reproducible per minute
+    city = build_city(random.Random(TELEMETRY_SEED))  # noqa: S311 - the history's city
+    logs = Logs(rng)
+    normal_traffic(logs, city, now - timedelta(minutes=1), now, _SCALE_PER_MINUTE)
+    attack = _attack(logs, city, rng, now, minute) if minute % _ATTACK_EVERY == 0 else ""
+    streamed = 0
+    opened = now - timedelta(minutes=1)
+    for log in ("conn", "dns", "http", "modbus"):
+        lines = logs.zeek_lines(log, opened)
+        report = intake(
+            session, settings, registry=registry, clock=clock, kind="demo",
+            source=f"zeek-sensor/{log}", lines=lines, fmt="zeek", force=True,
+        )  # fmt: skip
+        streamed += report.accepted
+    eve = logs.eve_lines()
+    if eve:
+        report = intake(
+            session, settings, registry=registry, clock=clock, kind="demo",
+            source="suricata-sensor", lines=eve, fmt="eve", force=True,
+        )  # fmt: skip
+        streamed += report.accepted
+    return {"streamed": streamed, "attack": attack}
