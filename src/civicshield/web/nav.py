@@ -37,6 +37,7 @@ CORE_NAV: tuple[NavItem, ...] = (
     NavItem("inventory", N_("Inventory"), "/assets", Permission.ASSETS_READ),
     NavItem("vulnerabilities", N_("Vulnerabilities"), "/vulns/findings", Permission.VULNS_READ),
     NavItem("risk", N_("Risk"), "/vulns/risk", Permission.VULNS_READ),
+    NavItem("alerts", N_("Alerts"), "/alerts", Permission.ALERTS_READ),
     NavItem("hunt", N_("Hunt"), "/hunt", Permission.EVENTS_READ),
     NavItem("users", N_("Users"), "/admin/users", Permission.USERS_READ, "admin"),
     NavItem("roles", N_("Roles"), "/admin/roles", Permission.USERS_READ, "admin"),
@@ -50,7 +51,6 @@ UPCOMING: tuple[NavItem, ...] = tuple(
     NavItem(key, label, None, Permission.DASHBOARD_VIEW, "domains")
     for key, label in (
         ("detection", N_("Detection")),
-        ("alerts", N_("Alerts")),
         ("incidents", N_("Incidents")),
         ("privacy", N_("Privacy")),
         ("awareness", N_("Awareness")),

@@ -5,6 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from civicshield.web.routes import (
+    alerts,
+    alerts_detail,
+    alerts_health,
     assets,
     assets_import,
     audit,
@@ -44,4 +47,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     vulns_detail.router,
     vulns_risk.router,
     vulns_admin.router,
+    alerts.router,  # then alerts_health: /alerts/health is not an alert id
+    alerts_health.router,
+    alerts_detail.router,
 )
