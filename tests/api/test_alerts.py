@@ -101,10 +101,20 @@ def test_queue_triage_undo_and_suppress(
         json={"action": "close", "alert_ids": ids, "resolution": "false_positive", "reason": "lab"},
         headers=h,
     )
-    assert closed.json() == {"changed": ids, "unchanged": []}
+    assert closed.json()["changed"] == ids and closed.json()["unchanged"] == []
+    steps = closed.json()["steps"]
+    assert len(steps) == 2
     assert client.get("/api/v1/alerts", headers=h).json()["total"] == 0  # open ones only
     undone = client.post(f"/api/v1/alerts/{ids[0]}/undo", headers=h).json()
     assert undone["action"] == "close" and undone["alert"]["status"] == "new"
+    rest = client.post("/api/v1/alerts/undo", json={"steps": steps}, headers=h).json()
+    assert [r["id"] for r in rest] == [steps[1]]
+    closed_again = client.post(
+        "/api/v1/alerts/triage",
+        json={"action": "close", "alert_ids": [ids[1]], "resolution": "benign"},
+        headers=h,
+    )
+    assert closed_again.status_code == 200
     conflict = client.post(
         "/api/v1/alerts/triage", json={"action": "acknowledge", "alert_ids": ids}, headers=h
     )

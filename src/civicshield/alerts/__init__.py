@@ -38,7 +38,7 @@ from civicshield.alerts.suppress import (
     delete_suppression,
     list_suppressions,
 )
-from civicshield.alerts.triage import ACTIONS, triage, undo
+from civicshield.alerts.triage import ACTIONS, triage, undo, undo_steps
 
 __all__ = [
     "ACTIONS",
@@ -74,4 +74,5 @@ __all__ = [
     "record_matches",
     "triage",
     "undo",
+    "undo_steps",
 ]

@@ -19,7 +19,7 @@ from civicshield.core.actor import Actor
 from civicshield.core.clock import Clock
 from civicshield.core.errors import Conflict, FieldError, Invalid, NotFound
 
-__all__ = ["ACTIONS", "TriageResult", "triage", "undo"]
+__all__ = ["ACTIONS", "TriageResult", "triage", "undo", "undo_steps"]
 
 ACTIONS = {
     "acknowledge": AlertStatus.ACKNOWLEDGED,
@@ -49,7 +49,8 @@ def triage(
     clock: Clock,
     scope: Scope = None,
 ) -> TriageResult:
-    """Apply `action` to every alert; returns {"changed": [...], "unchanged": [...]}.
+    """Apply `action` to every alert; returns {"changed": [alert ids], "unchanged": [alert
+    ids], "steps": [the new step ids, for `undo_steps`]}.
     Raises `Invalid` for a bad request and `Conflict` naming the alerts whose status cannot move
     that way (nothing is changed then)."""
     target = ACTIONS.get(action)
@@ -85,7 +86,8 @@ def triage(
             "from their status"
         )
     now = clock.now()
-    result: TriageResult = {"changed": [], "unchanged": []}
+    result: TriageResult = {"changed": [], "unchanged": [], "steps": []}
+    steps: list[AlertChange] = []
     for alert in alerts:
         before = _state(alert)
         alert.status = target.value
@@ -96,20 +98,21 @@ def triage(
             result["unchanged"].append(alert.id)
             continue
         alert.status_by, alert.status_at, alert.updated_at = actor.label, now, now
-        session.add(
-            AlertChange(
-                alert_id=alert.id,
-                at=now,
-                actor=actor.label,
-                actor_id=actor.user_id,
-                action=action,
-                before=before,
-                after=_state(alert),
-                reason=reason,
-            )
+        step = AlertChange(
+            alert_id=alert.id,
+            at=now,
+            actor=actor.label,
+            actor_id=actor.user_id,
+            action=action,
+            before=before,
+            after=_state(alert),
+            reason=reason,
         )
+        session.add(step)
+        steps.append(step)
         result["changed"].append(alert.id)
     session.flush()
+    result["steps"] = [step.id for step in steps]
     if result["changed"]:
         audit.record(
             session,
@@ -125,20 +128,52 @@ def triage(
     return result
 
 
+def _last_step(session: Session, alert_id: int) -> AlertChange | None:
+    return session.scalars(
+        select(AlertChange)
+        .where(AlertChange.alert_id == alert_id, AlertChange.undone.is_(False))
+        .where(AlertChange.action != "undo")
+        .order_by(AlertChange.id.desc())
+        .limit(1)
+    ).one_or_none()
+
+
 def undo(
     session: Session, alert_id: int, *, actor: Actor, clock: Clock, scope: Scope = None
 ) -> AlertChangeRead:
     """Revert the alert's last triage step that is not undone yet; returns that step."""
     alert = load_alert(session, alert_id, scope)
-    last = session.scalars(
-        select(AlertChange)
-        .where(AlertChange.alert_id == alert.id, AlertChange.undone.is_(False))
-        .where(AlertChange.action != "undo")
-        .order_by(AlertChange.id.desc())
-        .limit(1)
-    ).one_or_none()
+    last = _last_step(session, alert.id)
     if last is None:
         raise NotFound(f"alert {alert_id} has no triage step to undo")
+    return _revert(session, alert, last, actor=actor, clock=clock)
+
+
+def undo_steps(
+    session: Session, step_ids: Sequence[int], *, actor: Actor, clock: Clock, scope: Scope = None
+) -> list[AlertChangeRead]:
+    """Revert exactly these steps (what one bulk action did). A step is skipped when it is
+    already undone, or when someone triaged its alert since (undoing it would overwrite their
+    decision); returns the steps reverted."""
+    reverted = []
+    for step_id in dict.fromkeys(step_ids):
+        step = session.get(AlertChange, step_id)
+        if step is None or step.undone or step.action == "undo":
+            continue
+        try:
+            alert = load_alert(session, step.alert_id, scope)
+        except NotFound:
+            continue
+        last = _last_step(session, alert.id)
+        if last is None or last.id != step.id:
+            continue
+        reverted.append(_revert(session, alert, step, actor=actor, clock=clock))
+    return reverted
+
+
+def _revert(
+    session: Session, alert: Alert, last: AlertChange, *, actor: Actor, clock: Clock
+) -> AlertChangeRead:
     before = _state(alert)
     for key in _TRACKED:
         if key != "status_at":

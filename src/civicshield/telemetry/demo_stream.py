@@ -65,8 +65,8 @@ def demo_alerts(
 def _attack(logs: Logs, city: City, rng: random.Random, now: datetime, minute: int) -> str:
     kind = (minute // _ATTACK_EVERY) % 3
     at = now - timedelta(seconds=30)
-    if kind == 0:
-        modbus_write(logs, city, at, WIFI_CLIENT)
+    if kind == 0:  # the sweep comes first: its writes six minutes later land in this minute
+        modbus_write(logs, city, now - timedelta(minutes=7), WIFI_CLIENT)
         return "modbus-write"
     cam = rng.choice([c for c in city.cameras if c.public_ip] or city.cameras)
     if kind == 1:
@@ -86,6 +86,15 @@ def _attack(logs: Logs, city: City, rng: random.Random, now: datetime, minute: i
     return "iot-payload-download"
 
 
+def _until(logs: Logs, now: datetime) -> None:
+    """Keep only what has happened by `now` (a flow's end or a camera's next stream may lie
+    after it)."""
+    cutoff = now.timestamp()
+    for log, rows in logs.zeek.items():
+        logs.zeek[log] = [r for r in rows if float(r["ts"]) <= cutoff]
+    logs.eve = [(at, event) for at, event in logs.eve if at <= now]
+
+
 def stream_minute(
     session: Session, settings: Settings, *, registry: JobRegistry, clock: Clock
 ) -> dict[str, object]:
@@ -99,6 +108,7 @@ def stream_minute(
     logs = Logs(rng)
     normal_traffic(logs, city, now - timedelta(minutes=1), now, _SCALE_PER_MINUTE)
     attack = _attack(logs, city, rng, now, minute) if minute % _ATTACK_EVERY == 0 else ""
+    _until(logs, now)
     streamed = 0
     opened = now - timedelta(minutes=1)
     for log in ("conn", "dns", "http", "modbus"):

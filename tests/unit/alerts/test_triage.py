@@ -69,3 +69,20 @@ def test_close_needs_a_resolution_and_bad_moves_conflict(
         assert alerts.triage(s, [a], "reopen", actor=ANA, clock=clock)["changed"] == [a]
         with pytest.raises(NotFound):
             alerts.triage(s, [999], "escalate", actor=ANA, clock=clock)
+
+
+def test_undo_steps_reverts_only_what_is_still_the_latest(
+    runtime: Runtime, clock: FrozenClock
+) -> None:
+    a, b, c = _three(runtime, clock)
+    bob = Actor(kind="user", name="bob")
+    with runtime.session() as s:
+        steps = alerts.triage(s, [a, b, c], "acknowledge", actor=ANA, clock=clock)["steps"]
+        alerts.triage(s, [b], "escalate", actor=bob, clock=clock)  # bob moved on with b
+    with runtime.session() as s:
+        done = alerts.undo_steps(s, steps, actor=ANA, clock=clock)
+        assert sorted(d.id for d in done) == sorted([steps[0], steps[2]])
+    with runtime.session() as s:
+        assert alerts.get_alert(s, a).status is AlertStatus.NEW
+        assert alerts.get_alert(s, b).status is AlertStatus.ESCALATED  # bob's decision stays
+        assert alerts.undo_steps(s, steps, actor=ANA, clock=clock) == []  # twice: nothing

@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Query, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from civicshield import alerts, assets
 from civicshield.accounts import Permission
 from civicshield.alerts import (
+    AlertChangeRead,
     AlertDetail,
     AlertFilter,
     AlertGroup,
@@ -98,6 +99,7 @@ def list_groups(
 class TriageResult(BaseModel):
     changed: list[int]
     unchanged: list[int]
+    steps: list[int] = []
 
 
 @router.post("/triage", dependencies=TRIAGE, responses=problems(404, 409), summary="Triage alerts")
@@ -117,6 +119,25 @@ def triage(
         scope=assets.scope_of(principal),
     )
     return TriageResult(**result)
+
+
+class UndoStepsRequest(BaseModel):
+    steps: list[int] = Field(min_length=1, max_length=1000, description="From a triage answer.")
+
+
+@router.post("/undo", dependencies=TRIAGE, summary="Undo a triage action")
+def undo_steps(
+    body: UndoStepsRequest, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
+) -> list[AlertChangeRead]:
+    """Reverts exactly the steps a triage call returned; a step whose alert was triaged again
+    since (by anyone) is left alone, and not in the answer."""
+    return alerts.undo_steps(
+        session,
+        body.steps,
+        actor=principal.actor,
+        clock=runtime.clock,
+        scope=assets.scope_of(principal),
+    )
 
 
 @router.get("/suppressions", dependencies=READ, summary="List suppressions")

@@ -217,7 +217,7 @@ def bulk_triage(page: TriagePage) -> Response:
             changed = result["changed"]
             if not changed:
                 return page.redirect(_with(back, done="none"))
-            undo = ",".join(map(str, changed))
+            undo = ",".join(map(str, result["steps"]))
             done = {"done": page.field("action"), "count": str(len(changed)), "undo": undo}
             return page.redirect(_with(back, **done))
     posted = {name: page.field(name) for name in ("action", "resolution", "reason")}
@@ -227,19 +227,14 @@ def bulk_triage(page: TriagePage) -> Response:
 
 @router.post("/alerts/undo")
 def bulk_undo(page: TriagePage) -> Response:
-    """Undo the step just done on each alert (the ids the notice carried)."""
-    done = 0
-    for alert_id in parse_ids(page.fields("ids")):
-        try:
-            with page.runtime.session() as session:
-                alerts.undo(
-                    session,
-                    alert_id,
-                    actor=page.actor,
-                    clock=page.runtime.clock,
-                    scope=scope_of(page),
-                )
-        except NotFound:
-            continue  # nothing left to undo there (undone twice, or out of scope)
-        done += 1
-    return page.redirect(_with(_back(page), undone=str(done)))
+    """Undo exactly the steps the action just did (their ids are in the notice); a step whose
+    alert someone triaged since is left alone."""
+    with page.runtime.session() as session:
+        done = alerts.undo_steps(
+            session,
+            parse_ids(page.fields("ids")),
+            actor=page.actor,
+            clock=page.runtime.clock,
+            scope=scope_of(page),
+        )
+    return page.redirect(_with(_back(page), undone=str(len(done))))
