@@ -43,6 +43,10 @@ def test_ingest_ndjson_gzip_and_array(
     sources = client.get("/api/v1/ingest/sources", headers=h).json()
     assert [x["name"] for x in sources] == ["http:zeek.conn@root#1"]
     assert sources[0]["events_total"] == 4 and sources[0]["quarantined_total"] == 3
+    datasets = client.get("/api/v1/ingest/datasets", headers=h).json()
+    assert [(d["dataset"], d["events_last_day"], d["quarantined_last_day"]) for d in datasets] == [
+        ("zeek.conn", 4, 3)
+    ]
     patched = client.patch(
         f"/api/v1/ingest/sources/{sources[0]['id']}",
         json={"expected_interval_seconds": 600},

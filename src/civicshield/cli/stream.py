@@ -24,8 +24,9 @@ __all__ = ["register"]
 
 
 def _sources(ctx: typer.Context, json_output: JsonOption = False) -> None:
-    """Every ingest source: status (ok, silent, learning), events/s over five minutes, totals,
-    quarantined, newest event and arrival, lag from event time to detection."""
+    """Ingest health per dataset (events/s over five minutes, the last day's events and
+    quarantined records, newest event, lag) and per source (status ok, silent or learning,
+    totals, newest event and arrival, lag from event time to detection)."""
     from civicshield import telemetry
 
     rt = state(ctx).runtime()
@@ -33,9 +34,36 @@ def _sources(ctx: typer.Context, json_output: JsonOption = False) -> None:
         found = telemetry.list_sources(
             session, clock=rt.clock, factor=rt.settings.source_silence_factor
         )
+        datasets = telemetry.list_datasets(session, clock=rt.clock)
     if json_output:
-        emit_json([h.to_dict() for h in found])
+        emit_json(
+            {"sources": [h.to_dict() for h in found], "datasets": [d.to_dict() for d in datasets]}
+        )
         return
+    print_table(
+        [
+            "dataset",
+            "sources",
+            "events/s",
+            "events (24 h)",
+            "quarantined (24 h)",
+            "last event",
+            "lag (s)",
+        ],
+        (
+            [
+                d.dataset or "—",
+                d.sources,
+                d.events_per_second,
+                d.events_last_day,
+                d.quarantined_last_day,
+                fmt_time(d.last_event_at),
+                "—" if d.lag_seconds is None else d.lag_seconds,
+            ]
+            for d in datasets
+        ),
+        title="by dataset",
+    )
     print_table(
         [
             "source",
@@ -64,6 +92,7 @@ def _sources(ctx: typer.Context, json_output: JsonOption = False) -> None:
             ]
             for h in found
         ),
+        title="by source",
     )
 
 

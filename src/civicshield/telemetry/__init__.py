@@ -30,8 +30,10 @@ from civicshield.telemetry.service import (
 )
 from civicshield.telemetry.sources import (
     SILENT_RULE_ID,
+    DatasetHealth,
     SourceHealth,
     check_silence,
+    list_datasets,
     list_sources,
     set_expected_interval,
 )
@@ -45,6 +47,7 @@ __all__ = [
     "MAX_SQL",
     "SILENT_RULE_ID",
     "Collector",
+    "DatasetHealth",
     "HuntRun",
     "IntakeReport",
     "SavedHuntCreate",
@@ -66,6 +69,7 @@ __all__ = [
     "format_for_dataset",
     "get_saved_hunt",
     "intake",
+    "list_datasets",
     "list_saved_hunts",
     "list_sources",
     "parse_tail_specs",

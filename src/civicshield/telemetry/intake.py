@@ -109,6 +109,7 @@ def intake(
         quarantined=report.quarantined,
         last_event_at=newest,
         now=now,
+        datasets=report.datasets,
     )
     if report.accepted:
         schedule_detection(session, settings, registry=registry, clock=clock)

@@ -69,16 +69,17 @@ class IngestSource(Base):
 
 
 class IngestMinute(Base):
-    """Events and quarantined records per source and minute (kept two days): the rates the
-    health page draws."""
+    """Events and quarantined records per source, dataset and minute (kept two days): the
+    rates the health page shows per source and per dataset."""
 
     __tablename__ = "ingest_minute"
-    __table_args__ = (UniqueConstraint("source_id", "minute"),)
+    __table_args__ = (UniqueConstraint("source_id", "dataset", "minute"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source_id: Mapped[int] = mapped_column(
         ForeignKey("ingest_source.id", ondelete="CASCADE"), index=True
     )
+    dataset: Mapped[str] = mapped_column(String(100), default="", index=True)
     minute: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     events: Mapped[int] = mapped_column(Integer, default=0)
     quarantined: Mapped[int] = mapped_column(Integer, default=0)

@@ -27,8 +27,10 @@ from civicshield.telemetry.models import IngestMinute, IngestSource
 
 __all__ = [
     "SILENT_RULE_ID",
+    "DatasetHealth",
     "SourceHealth",
     "check_silence",
+    "list_datasets",
     "list_sources",
     "note_intake",
     "note_lag",
@@ -57,8 +59,10 @@ def note_intake(
     quarantined: int,
     last_event_at: datetime | None,
     now: datetime,
+    datasets: dict[str, int] | None = None,
 ) -> None:
-    """Count one intake of `events` accepted and `quarantined` records from a source."""
+    """Count one intake of `events` accepted (per stored dataset in `datasets`, else all under
+    `dataset`) and `quarantined` records (counted under `dataset`) from a source."""
     name = name[:300]
     source = session.scalars(select(IngestSource).where(IngestSource.name == name)).one_or_none()
     if source is None:
@@ -83,18 +87,23 @@ def note_intake(
     if last_event_at is not None and (newest is None or last_event_at > newest):
         source.last_event_at = last_event_at
     minute = now.replace(second=0, microsecond=0)
-    row = session.scalars(
-        select(IngestMinute).where(
-            IngestMinute.source_id == source.id, IngestMinute.minute == minute
-        )
-    ).one_or_none()
-    if row is None:
-        session.add(
-            IngestMinute(source_id=source.id, minute=minute, events=events, quarantined=quarantined)
-        )
-    else:
-        row.events += events
-        row.quarantined += quarantined
+    counts = dict(datasets or {dataset: events})
+    bad = {dataset: quarantined} if quarantined else {}
+    for name in sorted(set(counts) | set(bad)):
+        row = session.scalars(
+            select(IngestMinute).where(
+                IngestMinute.source_id == source.id,
+                IngestMinute.dataset == name,
+                IngestMinute.minute == minute,
+            )
+        ).one_or_none()
+        if row is None:
+            row = IngestMinute(
+                source_id=source.id, dataset=name, minute=minute, events=0, quarantined=0
+            )
+            session.add(row)
+        row.events += counts.get(name, 0)
+        row.quarantined += bad.get(name, 0)
     session.flush()
 
 
@@ -195,6 +204,67 @@ def list_sources(session: Session, *, clock: Clock, factor: float = 3.0) -> list
                 learned_interval_seconds=learned.get(s.id),
                 silent_since=_utc(s.silent_since),
                 status=status,
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class DatasetHealth:
+    dataset: str
+    sources: int
+    events_per_second: float  # over the last five minutes
+    events_last_day: int
+    quarantined_last_day: int
+    last_event_at: datetime | None
+    lag_seconds: float | None  # the largest of its sources' lags
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dict(self.__dict__)
+        if self.last_event_at is not None:
+            out["last_event_at"] = self.last_event_at.isoformat()
+        return out
+
+
+def list_datasets(session: Session, *, clock: Clock) -> list[DatasetHealth]:
+    """Ingest health per dataset: rate over five minutes, the last day's events and
+    quarantined records, the newest event and the worst lag of the sources feeding it."""
+    now = clock.now()
+    rows = session.execute(
+        select(
+            IngestMinute.dataset,
+            IngestMinute.source_id,
+            IngestMinute.minute,
+            IngestMinute.events,
+            IngestMinute.quarantined,
+        ).where(IngestMinute.minute >= now - timedelta(days=1))
+    ).all()
+    sources = {s.id: s for s in session.scalars(select(IngestSource))}
+    found: dict[str, dict[str, Any]] = {}
+    for dataset, source_id, minute, events, quarantined in rows:
+        entry = found.setdefault(
+            dataset, {"sources": set(), "recent": 0, "events": 0, "quarantined": 0}
+        )
+        entry["sources"].add(source_id)
+        entry["events"] += events
+        entry["quarantined"] += quarantined
+        stamp = _utc(minute)
+        if stamp is not None and stamp >= now - _RATE_WINDOW:
+            entry["recent"] += events
+    out = []
+    for dataset, entry in sorted(found.items()):
+        feeding = [sources[i] for i in entry["sources"] if i in sources]
+        lags = [s.lag_seconds for s in feeding if s.lag_seconds is not None]
+        newest = [t for s in feeding if (t := _utc(s.last_event_at)) is not None]
+        out.append(
+            DatasetHealth(
+                dataset=dataset,
+                sources=len(feeding),
+                events_per_second=round(entry["recent"] / _RATE_WINDOW.total_seconds(), 3),
+                events_last_day=entry["events"],
+                quarantined_last_day=entry["quarantined"],
+                last_event_at=max(newest) if newest else None,
+                lag_seconds=max(lags) if lags else None,
             )
         )
     return out

@@ -19,7 +19,12 @@ from civicshield.migrations import upgrade
 from civicshield.runtime import Runtime, build_runtime
 from civicshield.telemetry.intake import intake
 from civicshield.telemetry.paths import event_store, spool
-from civicshield.telemetry.sources import check_silence, list_sources, note_intake
+from civicshield.telemetry.sources import (
+    check_silence,
+    list_datasets,
+    list_sources,
+    note_intake,
+)
 from civicshield.telemetry.stream import detect_spooled
 from tests.conftest import make_settings
 
@@ -115,6 +120,9 @@ def test_micro_batches_raise_alerts_and_store_events(city: Runtime) -> None:
         health = {h.name: h for h in list_sources(s, clock=city.clock)}
         assert health["http:sensor-1"].events_total == 6
         assert health["http:sensor-1"].lag_seconds is not None
+        [conn_health] = list_datasets(s, clock=city.clock)
+        assert (conn_health.dataset, conn_health.sources) == ("zeek.conn", 2)
+        assert conn_health.events_last_day == 9 and conn_health.events_per_second == 0.03
 
 
 def test_a_replayed_spool_entry_adds_nothing(city: Runtime, tmp_path: Path) -> None:

@@ -169,6 +169,23 @@ def list_sources(session: SessionDep, runtime: RuntimeDep) -> list[SourceRead]:
     return [SourceRead(**h.to_dict()) for h in found]
 
 
+class DatasetRead(BaseModel):
+    dataset: str
+    sources: int
+    events_per_second: float = Field(description="Over the last five minutes.")
+    events_last_day: int
+    quarantined_last_day: int
+    last_event_at: str | None
+    lag_seconds: float | None = Field(description="The largest lag of its sources.")
+
+
+@router.get("/datasets", dependencies=READ, summary="Ingest health per dataset")
+def list_datasets(session: SessionDep, runtime: RuntimeDep) -> list[DatasetRead]:
+    return [
+        DatasetRead(**d.to_dict()) for d in telemetry.list_datasets(session, clock=runtime.clock)
+    ]
+
+
 class SourceUpdate(BaseModel):
     expected_interval_seconds: int | None = Field(
         description="Seconds the source may stay silent (times the silence factor); null: learn it."

@@ -75,8 +75,10 @@ def _health(page: Page, **extra: Any) -> Response:
             clock=page.runtime.clock,
             factor=page.runtime.settings.source_silence_factor,
         )
+        datasets = telemetry.list_datasets(session, clock=page.runtime.clock)
     values: dict[str, Any] = {
         "sources": sources,
+        "datasets": datasets,
         "SOURCE_STATUS": SOURCE_STATUS,
         "totals": {
             "events": sum(s.events_total for s in sources),
