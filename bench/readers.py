@@ -66,6 +66,8 @@ HUNT_START = datetime(2025, 3, 1, tzinfo=UTC)
 HUNT_SINCE = HUNT_START + timedelta(days=HUNT_DAYS // 2)
 HUNT_SQL = 'SELECT count(*) AS n FROM events WHERE "destination.port" = 6667'
 WRITE_BATCH = 100_000
+PROJECTED_FIELDS = ["alert.metadata", "dns.answers", "http.http_user_agent"]
+PROJECTED_ZEEK_FIELDS = ["answers", "qtype_name", "rcode_name"]
 
 # ---------------------------------------------------------------- replicated inputs
 
@@ -221,6 +223,12 @@ def _cef_lines() -> list[str]:
     return lines
 
 
+def _with_projection(name: str, info: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The JSON inputs are read twice: every key, then the projection."""
+    projected = {"eve": "eve_projected", "zeek_json_dns": "zeek_json_dns_projected"}
+    return [(name, info), (projected[name], info)] if name in projected else [(name, info)]
+
+
 def build_inputs(tmp: Path, target: int) -> dict[str, dict[str, Any]]:
     specs: dict[str, Callable[[Path], dict[str, Any]]] = {
         "zeek_conn": lambda p: replicate_zeek_tsv(p, target),
@@ -271,7 +279,10 @@ def _readers() -> dict[str, Callable[[Path], Iterator[Any]]]:
     return {
         "zeek_conn": read_zeek,
         "zeek_json_dns": read_zeek,
+        "zeek_json_dns_projected": lambda p: read_zeek(p, fields=PROJECTED_ZEEK_FIELDS),
         "eve": read_eve,
+        # Projection (what continuous detection reads): named fields + KNOWN_FIELDS + ECS.
+        "eve_projected": lambda p: read_eve(p, fields=PROJECTED_FIELDS),
         "syslog": read_syslog,
         "cef": read_cef,
         "nfdump": read_nfdump,
@@ -414,7 +425,9 @@ def hunt_runs(store_dir: Path, runs: int = 3) -> dict[str, Any]:
 LABELS = {
     "zeek_conn": ("Zeek TSV conn (IoT-23)", TARGET_CONN),
     "zeek_json_dns": ("Zeek JSON dns (WRCCDC 2018)", TARGET_JSON),
+    "zeek_json_dns_projected": ("Zeek JSON dns, projection (3 keys + ECS sources)", TARGET_JSON),
     "eve": ("Suricata EVE (14 samples)", TARGET_JSON),
+    "eve_projected": ("Suricata EVE, projection (3 fields + KNOWN_FIELDS)", TARGET_JSON),
     "syslog": ("syslog (network devices + RFC 5424)", None),
     "cef": ("CEF (4 vendors)", None),
     "nfdump": ("nfdump CSV", None),
@@ -518,6 +531,7 @@ def main() -> None:
     try:
         print(f"replicating the samples to ~{records:,} records each in {tmp}…", flush=True)
         inputs = build_inputs(tmp, records)
+        inputs = {k: v for n, i in inputs.items() for k, v in _with_projection(n, i)}
         rows: dict[str, dict[str, Any]] = {}
         for name, info in inputs.items():
             store = tmp / f"store-{name}"

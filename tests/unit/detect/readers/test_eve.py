@@ -13,7 +13,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from civicshield.core.errors import Invalid
-from civicshield.detect.readers.eve import flatten_object, parse_eve_lines, read_eve
+from civicshield.detect.readers import eve
+from civicshield.detect.readers.base import ECS_SCHEMA, line_blocks
+from civicshield.detect.readers.eve import (
+    _COMMON,
+    _ECS_SOURCES,
+    KNOWN_FIELDS,
+    flatten_object,
+    parse_eve_lines,
+    read_eve,
+)
 
 EVE = Path(__file__).resolve().parents[4].parent / "shared" / "data" / "netlogs" / "suricata-eve"
 needs_samples = pytest.mark.skipif(not EVE.is_dir(), reason=f"sample data absent: {EVE}")
@@ -173,3 +182,53 @@ def test_wide_nested_objects_read_like_flatten_object() -> None:
     for row, event in zip(result.frame.iter_rows(named=True), events, strict=True):
         for name, value in flatten_object(event).items():
             assert row[name] == value, name
+
+
+# -- block reading and projection ----------------------------------------------------------------
+@needs_samples
+@pytest.mark.parametrize("size", [97, 1 << 22])
+def test_small_blocks_and_batches_read_like_whole_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int
+) -> None:
+    monkeypatch.setattr(eve, "line_blocks", lambda stream: line_blocks(stream, size))
+    data = (EVE / "eve" / "wikipedia.json").read_bytes()
+    path = tmp_path / "crlf.json"
+    path.write_bytes(data.replace(b"\n", b"\r\n"))
+    lines = list(enumerate(data.split(b"\n"), 1))
+    whole = {r.dataset: r.frame for r in parse_eve_lines(lines, source="s")}
+    got: dict[str, list[pl.DataFrame]] = {}
+    for r in read_eve(path, batch_size=7):
+        assert not r.quarantined
+        got.setdefault(r.dataset, []).append(r.frame)
+    assert set(got) == set(whole)
+    for dataset, parts in got.items():
+        frame = pl.concat(parts, how="diagonal").select(whole[dataset].columns)
+        assert frame.equals(whole[dataset])
+
+
+@needs_samples
+def test_projection_reads_the_named_and_known_fields_only() -> None:
+    path = EVE / "eve" / "wikipedia.json"
+    full = {r.dataset: r.frame for r in read_eve(path)}
+    lines = [*enumerate(path.read_bytes().splitlines(), 1), (10_000, b'{"event_type":"alert",')]
+    fields = ["alert.metadata", "flow.bytes_toserver", "no.such"]
+    results = parse_eve_lines(lines, source="s", fields=fields)
+    assert [q.position for r in results for q in r.quarantined] == ["line 10000"]
+    for result in results:
+        if result.dataset == "suricata":
+            continue
+        kind = result.dataset.split(".", 1)[1]
+        frame, whole = result.frame, full[result.dataset]
+        natives = set(frame.columns) - set(ECS_SCHEMA) - {"_raw", "_line"}
+        assert natives == {
+            "timestamp",
+            *_COMMON,
+            *KNOWN_FIELDS.get(kind, ()),
+            *_ECS_SOURCES,
+            *fields,
+        }
+        assert frame["no.such"].null_count() == frame.height
+        shared = [c for c in frame.columns if c in whole.columns]
+        assert frame.select(shared).equals(whole.select(shared)), result.dataset
+    alerts = next(r.frame for r in results if r.dataset == "suricata.alert")
+    assert alerts["alert.signature_id"][0] == "9000001"

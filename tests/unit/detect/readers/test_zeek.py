@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import polars as pl
 import pytest
 import zstandard
 from hypothesis import given
 from hypothesis import strategies as st
 
 from civicshield.core.errors import Invalid
+from civicshield.detect.readers import zeek
+from civicshield.detect.readers.base import line_blocks
 from civicshield.detect.readers.zeek import parse_zeek_lines, read_zeek
 from tests.conftest import SHARED_DATA
 
@@ -134,9 +138,11 @@ def test_generated_records_round_trip(rows: list[tuple[int, str, list[str]]]) ->
         value: str,
     ) -> bytes:  # as Zeek writes a value: \\xNN for bytes outside printable ASCII
         keep = range(0x21, 0x7F)
-        return b"".join(
+        text = b"".join(
             bytes([b]) if b in keep and b not in b"\\," else b"\\x%02x" % b for b in value.encode()
         )
+        # A value that reads as a marker is written with its first byte escaped.
+        return b"\\x%02x" % text[0] + text[1:] if text in (b"-", b"(empty)") else text
 
     lines = list(HEAD)
     for ts, query, answers in rows:
@@ -211,3 +217,80 @@ def test_json_line_that_is_not_an_object_is_quarantined_alone() -> None:
     assert [(q.position, q.reason) for q in result.quarantined] == [
         ("line 2", "not a JSON object (list)")
     ]
+
+
+# -- block reading: chunk edges, `\r\n`, headers inside a block ----------------------------------
+@given(
+    st.lists(st.sampled_from([b"a", b"bc\r", b"", b"  ", b"#x", b"d\r\r", b"e" * 9]), max_size=30),
+    st.integers(1, 12),
+    st.booleans(),
+)
+def test_line_blocks_match_line_iteration(parts: list[bytes], size: int, newline: bool) -> None:
+    data = b"\n".join(parts) + (b"\n" if newline and parts else b"")
+    expected = [(n, line.rstrip(b"\r\n")) for n, line in enumerate(io.BytesIO(data), 1)]
+    got = [
+        (start + i, line)
+        for start, lines in line_blocks(io.BytesIO(data), size)
+        for i, line in enumerate(lines)
+    ]
+    assert got == expected
+
+
+def _small_blocks(monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+    monkeypatch.setattr(zeek, "line_blocks", lambda stream: line_blocks(stream, size))
+
+
+@pytest.mark.parametrize("size", [7, 64, 1 << 20])
+def test_tsv_blocks_headers_mid_block_and_crlf(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int
+) -> None:
+    _small_blocks(monkeypatch, size)
+    rows = [b"%d.5\t10.0.0.%d\t53\tq%d.example\ta,b" % (n, n, n) for n in range(1, 8)]
+    lines = [*HEAD, *rows[:3], b"", b"  ", rows[3], b"#close\t2020", *HEAD, b"bad\trow", *rows[4:]]
+    path = tmp_path / "dns.log"
+    path.write_bytes(b"\r\n".join(lines) + b"\r\n")
+    results = list(read_zeek(path, batch_size=2))
+    assert all(0 < r.frame.height <= 2 or r.quarantined for r in results)
+    frame = pl.concat([r.frame for r in results])
+    assert frame["query"].to_list() == [f"q{n}.example" for n in range(1, 8)]
+    numbers = [n for n, line in enumerate(lines, 1) if line in rows]
+    assert frame["_line"].to_list() == numbers
+    bad = lines.index(b"bad\trow") + 1
+    assert [q.position for r in results for q in r.quarantined] == [f"line {bad}"]
+    assert not frame["_raw"].str.contains("\r").any()
+    whole = parse_zeek_lines(_lines(lines), source="s")
+    assert pl.concat([r.frame for r in whole])["_line"].to_list() == numbers
+
+
+@pytest.mark.parametrize("size", [5, 1 << 20])
+def test_json_blocks_late_keys_and_nulls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int
+) -> None:
+    _small_blocks(monkeypatch, size)
+    lines = [b'{"ts":%d,"uid":"C%d"}' % (1520000000 + n, n) for n in range(400)]
+    lines[350] = b'{"ts":1520000350,"uid":"N","late":null,"later":"x"}'
+    lines[351] = b""
+    path = tmp_path / "x.json"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    results = list(read_zeek(path, batch_size=100))
+    frame = pl.concat([r.frame for r in results], how="diagonal")
+    assert frame.height == 399 and not [q for r in results for q in r.quarantined]
+    assert frame.filter(pl.col("_line") == 351)["later"].to_list() == ["x"]
+    assert 352 not in frame["_line"].to_list() and frame["_line"].max() == 400
+
+
+def test_json_projection_reads_the_named_keys_and_ecs_sources() -> None:
+    path = _sample("netlogs", "zeek-wrccdc2018", "json", "dns.json")
+    lines = _lines(path.read_bytes().splitlines()[:500])
+    lines.insert(7, (10_000, b'{"ts":1520000000,"query":'))
+    full = parse_zeek_lines(lines, source="s")
+    (result,) = parse_zeek_lines(lines, source="s", fields=["answers", "rcode_name", "nope"])
+    assert [q.position for q in result.quarantined] == ["line 10000"]
+    frame = result.frame
+    assert {"answers", "rcode_name", "nope", "ts", "query", "id.orig_h"} <= set(frame.columns)
+    assert "qclass_name" not in frame.columns and frame["nope"].null_count() == frame.height
+    whole = full[0].frame
+    shared = [c for c in frame.columns if c in whole.columns]
+    assert "answers" in shared and frame.select(shared).equals(whole.select(shared))
+    absent = set(frame.columns) - set(whole.columns)
+    assert absent and all(frame[c].null_count() == frame.height for c in absent)

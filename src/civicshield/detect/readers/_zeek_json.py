@@ -1,0 +1,237 @@
+"""Zeek JSON logs (`LogAscii::use_json`): batches of object lines into frames (see `zeek`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+import polars as pl
+
+from civicshield.detect.readers._zeek_frames import (
+    Segment,
+    block_of,
+    check_ts,
+    dataset_name,
+    empty_frame,
+    finish,
+    texts_of,
+)
+from civicshield.detect.readers.base import LINE_FIELD, RAW_FIELD, Quarantined, ReadResult
+
+__all__ = ["json_batches"]
+
+_KEY = r'"((?:[^"\\]|\\.)*)"\s*:'
+_COLON = r'"\s*:'
+_SPACED = r'"\s+:'
+_SAMPLE = 256
+_WS = " \t\n\r\x0b\x0c"  # what bytes.strip() removes
+
+
+def json_batches(
+    segments: Iterator[Segment],
+    source: str,
+    hint: str | None,
+    batch_size: int,
+    fields: tuple[str, ...] | None,
+) -> Iterator[ReadResult]:
+    lines: list[bytes] = []
+    numbers: list[int] = []
+    for segment_numbers, segment_lines in segments:  # whole blocks: no Python step per line
+        block, kept = block_of(segment_numbers, segment_lines)
+        if len(kept) != len(segment_lines):
+            segment_lines = [segment_lines[i] for i in kept]
+            segment_numbers = block.get_column(LINE_FIELD).to_list()
+        at = 0
+        while at < len(segment_lines):
+            take = batch_size - len(lines)
+            lines += segment_lines[at : at + take]
+            numbers += segment_numbers[at : at + take]
+            at += take
+            if len(lines) >= batch_size:
+                yield from _json_frames(lines, numbers, source, hint, fields)
+                lines, numbers = [], []
+    if lines:
+        yield from _json_frames(lines, numbers, source, hint, fields)
+
+
+def _json_frames(
+    lines: list[bytes],
+    numbers: list[int],
+    source: str,
+    hint: str | None,
+    fields: tuple[str, ...] | None,
+) -> Iterator[ReadResult]:
+    frame = _json_fast(lines, numbers, fields)
+    bad: list[Quarantined] = []
+    if frame is None:
+        frame = _json_slow(list(zip(numbers, lines, strict=True)), source, bad)
+    if fields is not None:  # projection: exactly these keys, present or not
+        missing = [pl.lit(None, pl.String).alias(n) for n in fields if n not in frame.columns]
+        frame = frame.with_columns(missing).select(*fields, RAW_FIELD, LINE_FIELD)
+    frame, late = check_ts(frame, source)
+    bad.extend(late)
+    bad.sort(key=lambda q: int(q.position.split()[1]))
+    if "_path" not in frame.columns or frame.height == 0:
+        dataset = dataset_name(None, hint)
+        yield ReadResult(dataset, finish(frame, dataset, hint), bad)
+        return
+    paths = frame.get_column("_path")
+    one = paths.null_count() == 0 and bool((paths == paths[0]).all())
+    groups = [frame] if one else frame.partition_by("_path", maintain_order=True)
+    for index, group in enumerate(groups):
+        path = group.item(0, "_path") or hint
+        dataset = dataset_name(path, None)
+        yield ReadResult(dataset, finish(group, dataset, path), bad if index == 0 else [])
+
+
+def _json_fast(
+    lines: list[bytes], numbers: list[int], fields: tuple[str, ...] | None = None
+) -> pl.DataFrame | None:
+    """Polars' JSON reader with an explicit all-String schema over every key of the batch.
+    Keys come from the first lines; when the batch has more `":` than values read, lines with
+    more `":` than values are searched for keys too, and the batch is read again when they had
+    new ones (an unset field is omitted, so later lines can bring keys the first ones lack)."""
+    try:
+        texts, valid = texts_of(lines)
+        if not valid or not _objects(texts):
+            return None
+        data = b"\n".join(lines)
+        names = _keys(texts.head(_SAMPLE)) if fields is None else set(fields)
+        parsed = _read(data, names)
+        if parsed.height != len(lines):
+            return None
+        if fields is None and not _complete(texts, parsed, names):
+            found = parsed.select(
+                pl.sum_horizontal(pl.col(n).is_not_null() for n in names)
+            ).to_series()
+            extra = texts.filter(_colons(texts) > (found if names else 0))
+            more = _keys(extra) - names if extra.len() else set()
+            if more:
+                names |= more
+                parsed = _read(data, names)
+        if parsed.height != len(lines):
+            return None
+        parsed = parsed.with_columns(_lists(parsed.get_column(n)) for n in sorted(names))
+    except (pl.exceptions.PolarsError, orjson.JSONDecodeError, ValueError):
+        return None
+    return parsed.with_columns(texts, pl.Series(LINE_FIELD, numbers, dtype=pl.Int64))
+
+
+def _complete(texts: pl.Series, parsed: pl.DataFrame, names: set[str]) -> bool:
+    """Whether every key of the batch is in `names`, from batch totals: each key a line holds
+    writes one `":` (compact writers), and a line never has fewer `":` than values read, so
+    equal totals mean no line has a key outside `names`. Spaced writers (`"k" : v`) and JSON
+    nulls (a `":` without a value read) take the per-line test instead."""
+    # Polars' literal search is memchr-fast; bytes.count/`in` are far slower on `"` patterns.
+    gaps = any(texts.str.contains(gap, literal=True).any() for gap in (" :", "\t:", "\r:"))
+    if gaps and texts.str.contains(_SPACED).any():
+        return False
+    written = texts.str.count_matches('":', literal=True).sum()
+    read = pl.sum_horizontal(pl.col(n).is_not_null().sum() for n in names) if names else 0
+    return int(written) == (int(parsed.select(read).item()) if names else 0)
+
+
+def _objects(texts: pl.Series) -> bool:
+    """Whether every line looks like one JSON object (else the batch goes line by line)."""
+    if (texts.str.starts_with("{") & texts.str.ends_with("}")).all():
+        return True  # the usual case, without stripping every line
+    starts = texts.str.strip_chars_start(_WS).str.starts_with("{")
+    return bool((starts & texts.str.strip_chars_end(_WS).str.ends_with("}")).all())
+
+
+def _colons(texts: pl.Series) -> pl.Series:
+    """`"` + `:` (spaces between allowed) per line; a literal count when no line has spaces
+    there (Zeek writes compact JSON), which is the same number and much cheaper."""
+    if texts.str.contains(_SPACED).any():
+        return texts.str.count_matches(_COLON)
+    return texts.str.count_matches('":', literal=True)
+
+
+def _keys(texts: pl.Series) -> set[str]:
+    found = texts.str.extract_all(_KEY).explode().drop_nulls().unique().to_list()
+    keys = {orjson.loads(k[: k.rindex('"') + 1]) for k in found}
+    return {k for k in keys if isinstance(k, str)} - {RAW_FIELD, LINE_FIELD}
+
+
+def _read(data: bytes, names: set[str]) -> pl.DataFrame:
+    return pl.read_ndjson(data, schema=dict.fromkeys(sorted(names), pl.String))
+
+
+_INT = r"(?:0|-?[1-9][0-9]{0,17})"  # integers that json_decode gives back as written
+_NUMBERS = rf"^\[(?:{_INT}(?:, {_INT})*)?\]$"
+
+
+def _lists(column: pl.Series) -> pl.Series:
+    """A column with its arrays (as Polars writes them: `[1, 2]`, `["a", "b"]`) joined by `,`.
+    Arrays of integers, and of strings without `\\` (so `", "` can only separate elements), are
+    joined by string operations; the rest (mixed, nested, escaped) through `json_decode`."""
+    arrays = column.str.starts_with("[")
+    if not arrays.any():
+        return column
+    inner = column.str.slice(1, column.str.len_chars() - 2)
+    strings = (
+        column.str.starts_with('["')
+        & column.str.ends_with('"]')
+        & ~column.str.contains("\\", literal=True)
+        & (
+            column.str.count_matches(", ", literal=True)
+            == column.str.count_matches('", "', literal=True)
+        )
+    )
+    numbers = column.str.contains(_NUMBERS)
+    if not (strings | numbers | ~arrays).all():
+        return column.to_frame().select(_joined(pl.col(column.name))).to_series()
+    texts = inner.str.slice(1, inner.str.len_chars() - 2).str.replace_all(
+        ",", "\\x2c", literal=True
+    )
+    return (
+        pl.select(
+            pl.when(~arrays)
+            .then(column)
+            .when(strings)
+            .then(texts.str.replace_all('"\\x2c "', ",", literal=True))
+            .otherwise(inner.str.replace_all(", ", ",", literal=True))
+        )
+        .to_series()
+        .alias(column.name)
+    )
+
+
+def _joined(column: pl.Expr) -> pl.Expr:
+    items = column.str.json_decode(pl.List(pl.String)).list.eval(
+        pl.element().str.replace_all(",", "\\x2c", literal=True)
+    )
+    return pl.when(column.str.starts_with("[")).then(items.list.join(",")).otherwise(column)
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return ",".join((_text(v) or "").replace(",", "\\x2c") for v in value)
+    return orjson.dumps(value).decode()
+
+
+def _json_slow(rows: list[tuple[int, bytes]], source: str, bad: list[Quarantined]) -> pl.DataFrame:
+    """Line by line with orjson: each bad line quarantined with its number and reason."""
+    records: list[dict[str, str | None]] = []
+    kept: list[tuple[str, int]] = []
+    for number, line in rows:
+        raw = line.decode("utf-8", "replace")
+        try:
+            obj = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            bad.append(Quarantined(source, f"line {number}", f"invalid JSON: {exc}", raw))
+            continue
+        if not isinstance(obj, dict):
+            why = f"not a JSON object ({type(obj).__name__})"
+            bad.append(Quarantined(source, f"line {number}", why, raw))
+            continue
+        records.append({k: _text(v) for k, v in obj.items() if k not in (RAW_FIELD, LINE_FIELD)})
+        kept.append((raw, number))
+    names = sorted({key for record in records for key in record})
+    data: dict[str, Any] = {n: [r.get(n) for r in records] for n in names}
+    data[RAW_FIELD] = [r for r, _ in kept]
+    data[LINE_FIELD] = [n for _, n in kept]
+    return pl.DataFrame(data, schema=empty_frame(names).schema)
