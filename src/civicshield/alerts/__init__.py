@@ -2,6 +2,7 @@
 the analyst's queue and triage, and suppression rules. Above `detect` (which has no database),
 below `telemetry` (which feeds it) and `incidents` (which escalated alerts open)."""
 
+from civicshield.alerts.assets import AssetIndex
 from civicshield.alerts.enums import TRANSITIONS, AlertStatus, Resolution
 from civicshield.alerts.queries import (
     Scope,
@@ -55,6 +56,7 @@ __all__ = [
     "AlertPage",
     "AlertRead",
     "AlertStatus",
+    "AssetIndex",
     "RecordReport",
     "Resolution",
     "Scope",

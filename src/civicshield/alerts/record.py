@@ -73,10 +73,12 @@ def record_matches(
     samples: int = 10,
     rule_paths: Mapping[str, str] | None = None,
     kind: str = "sigma",
+    asset_index: AssetIndex | None = None,
 ) -> RecordReport:
     """Turn one batch's matches into alerts. `matches` has `rule_id`, `rule_title`, `level`
     and, when known, `author`, `tags`, `event.dataset`, `@timestamp`, `_line`, `_raw`,
-    `_source` and the `MATCH_FIELDS` columns (what the engine and `detect.retro` give)."""
+    `_source` and the `MATCH_FIELDS` columns (what the engine and `detect.retro` give).
+    `asset_index` lets several calls of one unit of work share one inventory lookup."""
     if not batch_id or len(batch_id) > 100:
         raise Invalid("a batch id is 1 to 100 characters")
     missing = [c for c in _REQUIRED if c not in matches.columns]
@@ -105,7 +107,7 @@ def record_matches(
         pl.col("rule_title", "level", "author", "tags").first(),
         pl.struct(sample).head(samples).alias("_samples"),
     )
-    assets = AssetIndex(session)
+    assets = asset_index or AssetIndex(session)
     for row in groups.iter_rows(named=True):
         alert, created = _upsert(session, row, assets, now, kind, rule_paths or {})
         _add_batch(session, alert, row, batch_id, samples)

@@ -115,6 +115,7 @@ def _detect(
     report.events += frame.height
     matches = evaluate_batch(live.ruleset, frame, dataset)
     report.matches += matches.height
+    index = alerts.AssetIndex(session)  # one inventory lookup for the whole batch
     for (entry,), part in matches.partition_by(ENTRY, as_dict=True).items():
         done = alerts.record_matches(
             session,
@@ -124,6 +125,7 @@ def _detect(
             window_seconds=settings.alert_window_seconds,
             samples=settings.alert_sample_events,
             rule_paths=live.paths,
+            asset_index=index,
         )
         report.created += len(done.created)
         report.updated += len(done.updated)
