@@ -35,6 +35,8 @@ class Permission(StrEnum):
     ALERTS_READ = "alerts:read"
     ALERTS_TRIAGE = "alerts:triage"
     ALERTS_SUPPRESS = "alerts:suppress"
+    INCIDENTS_READ = "incidents:read"
+    INCIDENTS_MANAGE = "incidents:manage"
 
     @property
     def label(self) -> str:
@@ -65,6 +67,8 @@ _LABELS = {
     Permission.ALERTS_READ: N_("See the alert queue and ingest health"),
     Permission.ALERTS_TRIAGE: N_("Acknowledge, escalate, close and reopen alerts"),
     Permission.ALERTS_SUPPRESS: N_("Suppress alerts and set how often sources must report"),
+    Permission.INCIDENTS_READ: N_("See incident cases"),
+    Permission.INCIDENTS_MANAGE: N_("Open incident cases from alerts and change them"),
 }
 
 _EVERYONE = {Permission.DASHBOARD_VIEW, Permission.PROFILE_SELF}
@@ -87,6 +91,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ALERTS_READ,
             Permission.ALERTS_TRIAGE,
             Permission.ALERTS_SUPPRESS,
+            Permission.INCIDENTS_READ,
+            Permission.INCIDENTS_MANAGE,
         }
     ),
     Role.RESPONDER: frozenset(
@@ -98,9 +104,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.EVENTS_READ,
             Permission.ALERTS_READ,
             Permission.ALERTS_TRIAGE,
+            Permission.INCIDENTS_READ,
+            Permission.INCIDENTS_MANAGE,
         }
     ),
-    Role.PRIVACY_OFFICER: frozenset(_STAFF | {Permission.AUDIT_READ}),
+    Role.PRIVACY_OFFICER: frozenset(_STAFF | {Permission.AUDIT_READ, Permission.INCIDENTS_READ}),
     # Sector operators keep their own sectors' inventory (the service scopes them).
     Role.SECTOR_OPERATOR: frozenset(
         _EVERYONE
@@ -112,10 +120,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VULNS_MANAGE,
             Permission.ALERTS_READ,
             Permission.ALERTS_TRIAGE,
+            Permission.INCIDENTS_READ,
+            Permission.INCIDENTS_MANAGE,
         }
     ),
     Role.VIEWER: frozenset(
-        _EVERYONE | {Permission.ASSETS_READ, Permission.VULNS_READ, Permission.ALERTS_READ}
+        _EVERYONE
+        | {
+            Permission.ASSETS_READ,
+            Permission.VULNS_READ,
+            Permission.ALERTS_READ,
+            Permission.INCIDENTS_READ,
+        }
     ),
 }
 

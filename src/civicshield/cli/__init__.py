@@ -26,6 +26,7 @@ from civicshield.cli.db import db_app, init
 from civicshield.cli.demo import demo as demo_command
 from civicshield.cli.detect import detect as detect_command
 from civicshield.cli.hunt import hunt as hunt_command
+from civicshield.cli.incidents import incidents_app
 from civicshield.cli.ingest import events_app, quarantine_app
 from civicshield.cli.ingest import ingest as ingest_command
 from civicshield.cli.jobs import jobs_app
@@ -110,6 +111,7 @@ app.add_typer(mail_app, name="mail")
 app.add_typer(rules_app, name="rules")
 app.add_typer(assets_app, name="assets")
 app.add_typer(alerts_app, name="alerts")
+app.add_typer(incidents_app, name="incidents")
 app.add_typer(vulns_app, name="vulns")
 app.add_typer(risk_app, name="risk")
 app.command("detect")(detect_command)

@@ -35,7 +35,8 @@ SCOPES = (
     "dashboard:view, profile:self, users:read, users:manage, tokens:own, tokens:manage,"
     " audit:read, audit:verify, jobs:read, jobs:manage, rules:read, rules:manage,"
     " assets:read, assets:manage, vulns:read, vulns:manage, vulns:policy, events:read,"
-    " events:manage, events:ingest, alerts:read, alerts:triage, alerts:suppress"
+    " events:manage, events:ingest, alerts:read, alerts:triage, alerts:suppress,"
+    " incidents:read, incidents:manage"
 )
 accounts = lazy_module("civicshield.accounts")
 TOKEN_COLUMNS = (

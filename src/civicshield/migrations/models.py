@@ -4,6 +4,7 @@ from civicshield.accounts.models import ApiToken, User, UserSession
 from civicshield.alerts.models import Alert, AlertBatch, AlertChange, AlertEvent, Suppression
 from civicshield.assets.models import Asset, AssetChange, Software
 from civicshield.audit.models import AuditEntry, AuditHead
+from civicshield.incidents.models import Case, CaseAlert, CaseChange, CaseTask
 from civicshield.jobs.models import Job, JobLogLine, JobSchedule
 from civicshield.store import Base
 from civicshield.telemetry.models import IngestMinute, IngestSource, SavedHunt
@@ -20,6 +21,10 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "Base",
+    "Case",
+    "CaseAlert",
+    "CaseChange",
+    "CaseTask",
     "Cve",
     "Finding",
     "FindingChange",

@@ -9,6 +9,7 @@ from civicshield.api.routes import (
     docs,
     events,
     health,
+    incidents,
     ingest,
     jobs,
     me,
@@ -25,7 +26,8 @@ API_PREFIX = "/api/v1"
 
 api_router = APIRouter(prefix=API_PREFIX)
 for _module in (
-    health, meta, me, users, tokens, audit, jobs, rules, assets, vulns, events, ingest, alerts
+    health, meta, me, users, tokens, audit, jobs, rules, assets, vulns, events, ingest, alerts,
+    incidents,
 ):  # fmt: skip
     api_router.include_router(_module.router)
 

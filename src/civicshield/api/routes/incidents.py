@@ -1,0 +1,114 @@
+"""`/api/v1/incidents`: cases (incidents:read to read, incidents:manage to open and change).
+Sector operators see and change only the cases touching their sectors."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Query, Response
+
+from civicshield import assets, incidents
+from civicshield.accounts import Permission
+from civicshield.api.deps import PaginationDep, PrincipalDep, RuntimeDep, SessionDep, require
+from civicshield.api.openapi import problems, resource_router
+from civicshield.api.schemas import Page
+from civicshield.core import Sector
+from civicshield.incidents import (
+    CaseCreate,
+    CaseDetail,
+    CaseFromAlerts,
+    CaseRead,
+    CaseStatus,
+    CaseUpdate,
+)
+
+__all__ = ["router"]
+
+router = resource_router("/incidents", "incidents")
+READ = [Depends(require(Permission.INCIDENTS_READ))]
+MANAGE = [Depends(require(Permission.INCIDENTS_MANAGE))]
+
+
+@router.get("", dependencies=READ, summary="List cases, newest first")
+def list_cases(
+    session: SessionDep,
+    principal: PrincipalDep,
+    pagination: PaginationDep,
+    status: Annotated[list[CaseStatus] | None, Query(description="Any of these.")] = None,
+    open_only: Annotated[bool, Query(description="Not closed.")] = False,
+    sector: Annotated[Sector | None, Query(description="Touching this sector.")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Part of the title.")] = None,
+) -> Page[CaseRead]:
+    page = incidents.list_cases(
+        session,
+        status=status or [],
+        open_only=open_only,
+        sector=sector,
+        q=q,
+        limit=pagination.limit,
+        offset=pagination.offset,
+        scope=assets.scope_of(principal),
+    )
+    return pagination.page(page.items, page.total)
+
+
+@router.post("", dependencies=MANAGE, status_code=201, summary="Open a case by hand")
+def create_case(
+    body: CaseCreate,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    runtime: RuntimeDep,
+) -> CaseRead:
+    case = incidents.create_case(session, body, actor=principal.actor, clock=runtime.clock)
+    response.headers["Location"] = f"/api/v1/incidents/{case.id}"
+    return case
+
+
+@router.post(
+    "/from-alerts",
+    dependencies=MANAGE,
+    status_code=201,
+    responses=problems(404, 409),
+    summary="Escalate alerts into a case",
+)
+def from_alerts(
+    body: CaseFromAlerts,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    runtime: RuntimeDep,
+) -> CaseRead:
+    """A new case from the alerts (escalating them), or, with `case_id`, the alerts merged into
+    that case. 409 when an alert already belongs to another case, or the case is closed."""
+    case = incidents.open_from_alerts(
+        session, body, actor=principal.actor, clock=runtime.clock, scope=assets.scope_of(principal)
+    )
+    response.headers["Location"] = f"/api/v1/incidents/{case.id}"
+    return case
+
+
+@router.get("/{case_id}", dependencies=READ, responses=problems(404), summary="One case")
+def get_case(case_id: int, session: SessionDep, principal: PrincipalDep) -> CaseDetail:
+    """With its alert ids, tasks and the append-only history of its fields."""
+    return incidents.get_case(session, case_id, scope=assets.scope_of(principal))
+
+
+@router.patch("/{case_id}", dependencies=MANAGE, responses=problems(404), summary="Change a case")
+def update_case(
+    case_id: int,
+    body: CaseUpdate,
+    session: SessionDep,
+    principal: PrincipalDep,
+    runtime: RuntimeDep,
+) -> CaseRead:
+    """Fields sent are changed, each kept in the history with `reason`; closing needs a
+    `resolution` (422 otherwise)."""
+    return incidents.update_case(
+        session,
+        case_id,
+        body,
+        actor=principal.actor,
+        clock=runtime.clock,
+        scope=assets.scope_of(principal),
+    )

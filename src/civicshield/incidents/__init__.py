@@ -1,0 +1,46 @@
+"""Incident response (issue 9, being built): cases opened by hand or from alerts, with the
+append-only history of their fields; `civicshield.incidents.clocks` (pure: jurisdiction profiles
+as versioned data and the deadline arithmetic) and `civicshield.incidents.playbooks` (pure: the
+city playbooks as versioned YAML and their loader). Above `alerts` (escalated alerts open cases)."""
+
+from civicshield.incidents.cases import (
+    Scope,
+    add_alerts,
+    create_case,
+    get_case,
+    list_cases,
+    load_case,
+    open_from_alerts,
+    update_case,
+)
+from civicshield.incidents.schemas import (
+    CaseChangeRead,
+    CaseCreate,
+    CaseDetail,
+    CaseFromAlerts,
+    CasePage,
+    CaseRead,
+    CaseStatus,
+    CaseUpdate,
+    TaskRead,
+)
+
+__all__ = [
+    "CaseChangeRead",
+    "CaseCreate",
+    "CaseDetail",
+    "CaseFromAlerts",
+    "CasePage",
+    "CaseRead",
+    "CaseStatus",
+    "CaseUpdate",
+    "Scope",
+    "TaskRead",
+    "add_alerts",
+    "create_case",
+    "get_case",
+    "list_cases",
+    "load_case",
+    "open_from_alerts",
+    "update_case",
+]
