@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-from tests.unit.alerts.test_record import T0, matches
 
 from civicshield import alerts, assets
 from civicshield.core import Sector, Severity
@@ -22,6 +21,7 @@ from civicshield.incidents.cases import (
 )
 from civicshield.incidents.schemas import CaseCreate, CaseFromAlerts, CaseStatus, CaseUpdate
 from civicshield.runtime import Runtime
+from tests.unit.alerts.test_record import T0, matches
 
 ANA = Actor(kind="user", name="ana")
 
