@@ -96,3 +96,44 @@ def test_role_rules_hold_through_the_api(
         ).json()["owner"]
         == "wes"
     )
+
+
+def test_playbook_tasks_and_approval_through_the_api(
+    runtime: Runtime, client: TestClient, admin_caller: Caller
+) -> None:
+    h = admin_caller.headers
+    case = client.post("/api/v1/incidents", json={"title": "Cameras beaconing"}, headers=h).json()
+    tasks = client.post(
+        f"/api/v1/incidents/{case['id']}/playbook",
+        json={"playbook_id": "iot-camera-botnet", "lang": "fr-CA"},
+        headers=h,
+    )
+    assert tasks.status_code == 200 and len(tasks.json()) > 3
+    gated = next(t for t in tasks.json() if t["requires_approval"])
+    early = client.post(
+        f"/api/v1/incidents/{case['id']}/tasks/{gated['id']}/status",
+        json={"status": "done"},
+        headers=h,
+    )
+    assert early.status_code == 409 and "approve" in early.json()["detail"]
+    approved = client.post(f"/api/v1/incidents/{case['id']}/tasks/{gated['id']}/approve", headers=h)
+    assert approved.json()["approved_by"] == "token:root#1"
+    done = client.post(
+        f"/api/v1/incidents/{case['id']}/tasks/{gated['id']}/status",
+        json={"status": "done"},
+        headers=h,
+    )
+    assert done.json()["status"] == "done"
+    other = client.post(
+        f"/api/v1/incidents/{case['id']}/playbook", json={"playbook_id": "ransomware"}, headers=h
+    )
+    assert other.status_code == 409
+    viewer = caller(runtime, "vera", Role.VIEWER)
+    assert (
+        client.post(
+            f"/api/v1/incidents/{case['id']}/tasks/{gated['id']}/status",
+            json={"status": "open"},
+            headers=viewer.headers,
+        ).status_code
+        == 403
+    )

@@ -1,9 +1,9 @@
-"""`civicshield incidents list|show|open|update`: incident cases from the command line (every
-command takes `--json`). Clocks, notices and exports come with the rest of issue 9."""
+"""`civicshield incidents list|show|open|update|playbook|task`: incident cases from the command
+line (every command takes `--json`). Clocks, notices and exports come with the rest of issue 9."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.text import Text
@@ -20,6 +20,9 @@ from civicshield.cli._common import (
     state,
     success,
 )
+
+if TYPE_CHECKING:
+    from civicshield.incidents import TaskRead
 
 __all__ = ["incidents_app"]
 
@@ -97,6 +100,8 @@ def show(
             ("closed", f"{fmt_time(c.closed_at)} {c.resolution}".strip()),
         ],
     )
+    if c.tasks:
+        _print_tasks(c.tasks)
     print_table(
         ["when", "who", "field", "from", "to", "reason"],
         ([fmt_time(h.at), h.actor, h.field, h.old, h.new, h.reason] for h in c.history),
@@ -164,3 +169,77 @@ def update(
         emit_json(case.model_dump())
         return
     success(f"case {case.id}: {case.status.value}, {case.severity.value}, owner {case.owner}")
+
+
+@incidents_app.command("playbook")
+def playbook(
+    ctx: typer.Context,
+    case_id: Annotated[int, typer.Argument(help="Case id.")],
+    playbook_id: Annotated[str, typer.Argument(help="e.g. ransomware, scada-ot-intrusion.")],
+    lang: Annotated[str, typer.Option("--lang", help="Task texts in en, es or fr.")] = "en",
+    json_output: JsonOption = False,
+) -> None:
+    """Apply a playbook: its tasks, with roles, checklists and due times, join the case."""
+    from civicshield import incidents
+
+    rt = state(ctx).runtime()
+    with rt.session() as session:
+        tasks = incidents.apply_playbook(
+            session, case_id, playbook_id, actor=cli_actor(), clock=rt.clock, lang=lang
+        )
+    if json_output:
+        emit_json([t.model_dump() for t in tasks])
+        return
+    _print_tasks(tasks)
+
+
+def _print_tasks(tasks: list[TaskRead]) -> None:
+    print_table(
+        ["id", "phase", "task", "role", "due", "status", "approval"],
+        (
+            [
+                t.id,
+                t.phase,
+                t.title,
+                t.role,
+                fmt_time(t.due_at),
+                t.status,
+                (t.approved_by or "needed") if t.requires_approval else "",
+            ]
+            for t in tasks
+        ),
+    )
+
+
+@incidents_app.command("task")
+def task(
+    ctx: typer.Context,
+    case_id: Annotated[int, typer.Argument(help="Case id.")],
+    task_id: Annotated[int, typer.Argument(help="Task id (see `incidents show`).")],
+    status: Annotated[str | None, typer.Option("--status", help="done, skipped or open.")] = None,
+    approve: Annotated[
+        bool, typer.Option("--approve", help="Approve the task's automated action.")
+    ] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Approve a task's automated action and/or set its status."""
+    from civicshield import incidents
+
+    rt = state(ctx).runtime()
+    with rt.session() as session:
+        result = None
+        if approve:
+            result = incidents.approve_task(
+                session, case_id, task_id, actor=cli_actor(), clock=rt.clock
+            )
+        if status:
+            result = incidents.set_task_status(
+                session, case_id, task_id, status, actor=cli_actor(), clock=rt.clock
+            )
+    if result is None:
+        typer.echo("nothing to do: give --approve and/or --status", err=True)
+        raise typer.Exit(2)
+    if json_output:
+        emit_json(result.model_dump())
+        return
+    success(f"task {result.id} ({result.key}): {result.status}")

@@ -24,8 +24,15 @@ from civicshield.incidents.schemas import (
     CaseUpdate,
     TaskRead,
 )
+from civicshield.incidents.tasks import (
+    TASK_STATUSES,
+    apply_playbook,
+    approve_task,
+    set_task_status,
+)
 
 __all__ = [
+    "TASK_STATUSES",
     "CaseChangeRead",
     "CaseCreate",
     "CaseDetail",
@@ -37,10 +44,13 @@ __all__ = [
     "Scope",
     "TaskRead",
     "add_alerts",
+    "apply_playbook",
+    "approve_task",
     "create_case",
     "get_case",
     "list_cases",
     "load_case",
     "open_from_alerts",
+    "set_task_status",
     "update_case",
 ]

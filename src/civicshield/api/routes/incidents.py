@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Query, Response
+from pydantic import BaseModel, Field
 
 from civicshield import assets, incidents
 from civicshield.accounts import Permission
@@ -20,6 +21,7 @@ from civicshield.incidents import (
     CaseRead,
     CaseStatus,
     CaseUpdate,
+    TaskRead,
 )
 
 __all__ = ["router"]
@@ -112,3 +114,69 @@ def update_case(
         clock=runtime.clock,
         scope=assets.scope_of(principal),
     )
+
+
+class PlaybookRequest(BaseModel):
+    playbook_id: str = Field(max_length=100, description="e.g. ransomware, scada-ot-intrusion.")
+    lang: str = Field(default="en", pattern="^(en|es|fr)(-[A-Z]{2})?$")
+
+
+@router.post(
+    "/{case_id}/playbook",
+    dependencies=MANAGE,
+    responses=problems(404, 409),
+    summary="Apply a playbook",
+)
+def apply_playbook(
+    case_id: int,
+    body: PlaybookRequest,
+    session: SessionDep,
+    principal: PrincipalDep,
+    runtime: RuntimeDep,
+) -> list[TaskRead]:
+    """Creates the playbook's tasks (due from the case's opening, texts in `lang`); applying it
+    again adds nothing; 409 when the case follows another playbook or is closed."""
+    return incidents.apply_playbook(
+        session, case_id, body.playbook_id, actor=principal.actor, clock=runtime.clock,
+        lang=body.lang, scope=assets.scope_of(principal),
+    )  # fmt: skip
+
+
+@router.post(
+    "/{case_id}/tasks/{task_id}/approve",
+    dependencies=MANAGE,
+    responses=problems(404, 409),
+    summary="Approve a task's automated action",
+)
+def approve_task(
+    case_id: int, task_id: int, session: SessionDep, principal: PrincipalDep, runtime: RuntimeDep
+) -> TaskRead:
+    return incidents.approve_task(
+        session, case_id, task_id, actor=principal.actor, clock=runtime.clock,
+        scope=assets.scope_of(principal),
+    )  # fmt: skip
+
+
+class TaskStatusRequest(BaseModel):
+    status: str = Field(pattern="^(open|done|skipped)$")
+
+
+@router.post(
+    "/{case_id}/tasks/{task_id}/status",
+    dependencies=MANAGE,
+    responses=problems(404, 409),
+    summary="Mark a task done, skipped or open",
+)
+def set_task_status(
+    case_id: int,
+    task_id: int,
+    body: TaskStatusRequest,
+    session: SessionDep,
+    principal: PrincipalDep,
+    runtime: RuntimeDep,
+) -> TaskRead:
+    """409 when the task's automated action still needs a person's approval."""
+    return incidents.set_task_status(
+        session, case_id, task_id, body.status, actor=principal.actor, clock=runtime.clock,
+        scope=assets.scope_of(principal),
+    )  # fmt: skip
