@@ -38,6 +38,7 @@ CORE_NAV: tuple[NavItem, ...] = (
     NavItem("vulnerabilities", N_("Vulnerabilities"), "/vulns/findings", Permission.VULNS_READ),
     NavItem("risk", N_("Risk"), "/vulns/risk", Permission.VULNS_READ),
     NavItem("alerts", N_("Alerts"), "/alerts", Permission.ALERTS_READ),
+    NavItem("incidents", N_("Incidents"), "/incidents", Permission.INCIDENTS_READ),
     NavItem("hunt", N_("Hunt"), "/hunt", Permission.EVENTS_READ),
     NavItem("users", N_("Users"), "/admin/users", Permission.USERS_READ, "admin"),
     NavItem("roles", N_("Roles"), "/admin/roles", Permission.USERS_READ, "admin"),
@@ -51,7 +52,6 @@ UPCOMING: tuple[NavItem, ...] = tuple(
     NavItem(key, label, None, Permission.DASHBOARD_VIEW, "domains")
     for key, label in (
         ("detection", N_("Detection")),
-        ("incidents", N_("Incidents")),
         ("privacy", N_("Privacy")),
         ("awareness", N_("Awareness")),
         ("intel", N_("Threat intel")),

@@ -67,5 +67,5 @@ def test_plugins_replace_placeholders(tmp_path: Path, caplog: pytest.LogCaptureF
     finally:
         runtime.close()
     assert items["inventory"].href == "/inventory"
-    assert items["incidents"].href is None  # still a placeholder
+    assert items["privacy"].href is None  # still a placeholder
     assert "ignoring navigation entry" in caplog.text

@@ -14,6 +14,8 @@ from civicshield.web.routes import (
     auth,
     dashboard,
     hunt,
+    incidents,
+    incidents_detail,
     jobs,
     preferences,
     profile,
@@ -50,4 +52,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     alerts.router,  # then alerts_health: /alerts/health is not an alert id
     alerts_health.router,
     alerts_detail.router,
+    incidents.router,
+    incidents_detail.router,
 )

@@ -29,6 +29,7 @@ from civicshield.web.deps import require
 from civicshield.web.forms import domain_errors
 from civicshield.web.page import Page
 from civicshield.web.routes.assets import sectors_for
+from civicshield.web.routes.incidents import ManagePage, open_case
 
 __all__ = [
     "ReadPage",
@@ -238,3 +239,19 @@ def bulk_undo(page: TriagePage) -> Response:
             scope=scope_of(page),
         )
     return page.redirect(_with(_back(page), undone=str(len(done))))
+
+
+@router.post("/alerts/case")
+def bulk_case(page: ManagePage) -> Response:
+    """ "Open a case with the checked alerts": the case page, or the queue with the reason."""
+    ids = parse_ids(page.fields("ids") + page.fields("group"))
+    if not ids:
+        return page.render(
+            "alerts/list.html", status=422, **_queue(page, error=notice(page, "pick"))
+        )
+    case_id, error = open_case(page, ids, None)
+    if case_id is None:
+        return page.render(
+            "alerts/list.html", status=409, **_queue(page, error=error, checked=set(ids))
+        )
+    return page.redirect(f"/incidents/{case_id}?done=opened")

@@ -33,6 +33,7 @@ from civicshield.web.routes.alerts import (
     run_triage,
     scope_of,
 )
+from civicshield.web.routes.incidents import ManagePage, open_case, open_cases
 from civicshield.web.routes.rules import attack_url
 
 __all__ = ["router"]
@@ -99,6 +100,7 @@ def _render(
     error: str | None = None,
     suppress: dict[str, Any] | None = None,
     suppress_errors: dict[str, str] | None = None,
+    case_error: str | None = None,
 ) -> Response:
     allowed = TRANSITIONS[detail.status]
     message = None
@@ -122,6 +124,8 @@ def _render(
         error=error,
         suppress=suppress or _proposal(page, detail),
         suppress_errors=suppress_errors or {},
+        case_error=case_error,
+        open_cases=open_cases(page) if page.can(Permission.INCIDENTS_MANAGE) else [],
         **alert_values(page),
     )
 
@@ -200,3 +204,14 @@ def alert_suppress(alert_id: int, page: SuppressPage) -> Response:
         else:
             return page.redirect(f"/alerts/{alert_id}?suppressed=1")
     return _render(page, detail, status=422, suppress=posted, suppress_errors=errors)
+
+
+@router.post("/alerts/{alert_id:int}/case")
+def alert_case(alert_id: int, page: ManagePage) -> Response:
+    """ "Open a case" (no `case_id`) or "Add to case"; the case page on success."""
+    detail = _load(page, alert_id)
+    raw = page.field("case_id")
+    case_id, error = open_case(page, [alert_id], int(raw) if raw.isdigit() else None)
+    if case_id is None:
+        return _render(page, detail, status=409, case_error=error)
+    return page.redirect(f"/incidents/{case_id}?done=opened")
