@@ -74,7 +74,11 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def live_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
     compile_catalogs()
-    settings = make_settings(tmp_path_factory.mktemp("browser") / "var")
+    # One browser from one address logs in as many users within a minute: lift the per-address
+    # login limit (its own tests cover it) so the suite's size does not decide who gets in.
+    settings = make_settings(
+        tmp_path_factory.mktemp("browser") / "var", login_ip_limit_per_minute=10_000
+    )
     upgrade(settings.resolved_database_url)
     runtime = build_runtime(settings)  # system clock: TOTP codes follow real time
     yield runtime

@@ -91,7 +91,7 @@ def init(
     generated: str | None = None
     with rt.session() as session:
         if accounts.count_users(session) == 0:
-            password = admin_password or accounts.generate_password()
+            password = admin_password or accounts.generate_password("admin")
             generated = None if admin_password else password
             accounts.create_user(
                 session,

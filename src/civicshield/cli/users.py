@@ -110,7 +110,7 @@ def add(
     # Report bad fields before asking for a password.
     model(accounts.UserCreate, password="-", **fields)  # noqa: S106 - a placeholder, never stored
     if generate:
-        password = accounts.generate_password()
+        password = accounts.generate_password(username)
     elif password is None:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     with rt.session() as session:

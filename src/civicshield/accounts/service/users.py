@@ -223,7 +223,7 @@ def reset_password(
     The user must change it at next login when someone else reset it, unless `must_change`
     says otherwise (the demo city adopts its shared demo password this way)."""
     user = load_user(session, user_id)
-    password = new_password or generate_password()
+    password = new_password or generate_password(user.username)
     check_policy(password, username=user.username)
     user.password_hash = hash_password(config.hasher, password)
     user.must_change_password = actor.user_id != user.id if must_change is None else must_change
