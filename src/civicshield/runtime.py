@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import pluggy
 from sqlalchemy.orm import Session
 
+from civicshield import incidents
 from civicshield.accounts import AccountsConfig
 from civicshield.accounts import hooks as accounts_hooks
 from civicshield.audit import hooks as audit_hooks
@@ -93,7 +94,7 @@ def build_runtime(
     for definitions in manager.hook.civicshield_register_jobs():
         for definition in definitions:
             registry.add(definition)
-    return Runtime(
+    runtime = Runtime(
         settings=settings,
         db=Database(settings),
         accounts=AccountsConfig.from_settings(settings),
@@ -102,3 +103,8 @@ def build_runtime(
         plugins=manager,
         clock=clock or SystemClock(),
     )
+    # Flows that go upward a layer: a report (awareness, later) opens an incident case.
+    runtime.events.subscribe(
+        incidents.REPORT_RECEIVED, incidents.report_handler(runtime.session, runtime.clock)
+    )
+    return runtime

@@ -13,6 +13,12 @@ from civicshield.incidents.cases import (
     open_from_alerts,
     update_case,
 )
+from civicshield.incidents.reports import (
+    REPORT_RECEIVED,
+    ReportReceived,
+    open_from_report,
+    report_handler,
+)
 from civicshield.incidents.schemas import (
     CaseChangeRead,
     CaseCreate,
@@ -32,6 +38,7 @@ from civicshield.incidents.tasks import (
 )
 
 __all__ = [
+    "REPORT_RECEIVED",
     "TASK_STATUSES",
     "CaseChangeRead",
     "CaseCreate",
@@ -41,6 +48,7 @@ __all__ = [
     "CaseRead",
     "CaseStatus",
     "CaseUpdate",
+    "ReportReceived",
     "Scope",
     "TaskRead",
     "add_alerts",
@@ -51,6 +59,8 @@ __all__ = [
     "list_cases",
     "load_case",
     "open_from_alerts",
+    "open_from_report",
+    "report_handler",
     "set_task_status",
     "update_case",
 ]
