@@ -82,7 +82,9 @@ def seed_queue(rt: Runtime, now: datetime, tag: str = "") -> dict[str, int]:
         )
         with rt.session() as session:
             made[name] = assets.create_asset(session, data, actor=SYSTEM, clock=rt.clock).id
-    start = now - timedelta(minutes=30)
+    # Mid-window (windows are whole hours by event time), so a seed never straddles a window
+    # boundary and splits one attacker's matches into two alerts.
+    start = now.replace(minute=0, second=0, microsecond=0) - timedelta(minutes=30)
     telnet = [
         {
             "_raw": f"conn 203.0.113.9 -> {ip}:23 login failed {XSS}",
