@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from civicshield.core.settings import Settings
-from civicshield.detect.eventstore import EventStore, Partition
+from civicshield.detect.eventstore import Partition
+from civicshield.telemetry.paths import event_store
 
 __all__ = ["MaintenanceReport", "maintain_event_store"]
 
@@ -32,7 +33,7 @@ def maintain_event_store(
     settings: Settings, *, today: date | None = None, compact: bool = True
 ) -> MaintenanceReport:
     """Compact partitions of several files, then drop what retention and the budget say."""
-    store = EventStore(settings.data_dir / "events")
+    store = event_store(settings)
     compacted = store.compact() if compact else []
     removed = store.apply_retention(
         keep_days=settings.events_retention,

@@ -32,11 +32,11 @@ MAX_ROWS = 10_000
 
 
 def event_store(runtime: Runtime) -> EventStore:
-    return EventStore(runtime.settings.data_dir / "events")
+    return telemetry.event_store(runtime.settings)
 
 
 def quarantine_store(runtime: Runtime) -> QuarantineStore:
-    return QuarantineStore(runtime.settings.data_dir / "quarantine")
+    return telemetry.quarantine_store(runtime.settings)
 
 
 class HuntRequest(BaseModel):

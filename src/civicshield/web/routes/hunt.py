@@ -84,11 +84,11 @@ def _query(page: Page, ceiling: int) -> Query:
 
 
 def _events(page: Page) -> EventStore:
-    return EventStore(page.runtime.settings.data_dir / "events")
+    return telemetry.event_store(page.runtime.settings)
 
 
 def _quarantine(page: Page) -> QuarantineStore:
-    return QuarantineStore(page.runtime.settings.data_dir / "quarantine")
+    return telemetry.quarantine_store(page.runtime.settings)
 
 
 def _size(n: int) -> str:
