@@ -243,3 +243,18 @@ def task(
         emit_json(result.model_dump())
         return
     success(f"task {result.id} ({result.key}): {result.status}")
+
+
+def _register_sections() -> None:
+    from civicshield.cli import (
+        incidents_clocks,
+        incidents_evidence,
+        incidents_notices,
+        incidents_timeline,
+    )
+
+    for module in (incidents_clocks, incidents_notices, incidents_evidence, incidents_timeline):
+        module.register(incidents_app)
+
+
+_register_sections()

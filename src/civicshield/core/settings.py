@@ -11,7 +11,7 @@ import secrets
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -111,6 +111,13 @@ class Settings(BaseSettings):
     syslog_host: str = "127.0.0.1"
     tail_paths: list[str] = Field(default_factory=list)
     source_silence_factor: float = Field(default=3.0, ge=1.0)
+
+    evidence_key: SecretStr | None = None  # base64 of 32 bytes; else <data_dir>/evidence.key
+    evidence_max_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)
+    incident_profiles: list[str] = Field(default_factory=list)  # empty: every profile offered
+    incident_targets: dict[str, float] = Field(default_factory=dict)  # obligation id -> hours
+    incident_hold_policy: Literal["pause", "restart"] = "pause"
+    incident_reminder_email: bool = True
 
     worker_in_process: bool = True
     worker_poll_seconds: float = Field(default=2.0, gt=0)

@@ -15,7 +15,11 @@ from civicshield.web.routes import (
     dashboard,
     hunt,
     incidents,
+    incidents_clocks,
     incidents_detail,
+    incidents_evidence,
+    incidents_notices,
+    incidents_timeline,
     jobs,
     preferences,
     profile,
@@ -53,5 +57,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     alerts_health.router,
     alerts_detail.router,
     incidents.router,
+    incidents_timeline.router,  # /incidents/metrics and /incidents/register are not ids
+    incidents_notices.router,
     incidents_detail.router,
+    incidents_clocks.router,
+    incidents_evidence.router,
 )

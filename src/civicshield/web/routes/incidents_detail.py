@@ -26,7 +26,7 @@ from civicshield.web.forms import domain_errors
 from civicshield.web.page import Page
 from civicshield.web.routes.incidents import ManagePage, ReadPage, case_values, scope_of
 
-__all__ = ["router"]
+__all__ = ["render_case", "router"]
 
 router = APIRouter()
 
@@ -101,6 +101,39 @@ def _playbooks(
     return [*ranked, *(known[k] for k in sorted(known) if k not in first)], first
 
 
+def _sections(page: Page, case: CaseDetail) -> dict[str, Any]:
+    """The other sections' context: clocks, notices, evidence, observables and timeline (their
+    modules import `render_case`, so they are imported here, not at the top)."""
+    from civicshield.web.routes import (
+        incidents_clocks,
+        incidents_evidence,
+        incidents_notices,
+        incidents_timeline,
+    )
+
+    out: dict[str, Any] = {}
+    for module in (incidents_clocks, incidents_notices, incidents_evidence, incidents_timeline):
+        out.update(module.section(page, case))
+    return out
+
+
+def render_case(
+    page: Page,
+    case_id: int,
+    *,
+    status: int = 200,
+    section: str = "",
+    error: str = "",
+    form: dict[str, str] | None = None,
+) -> Response:
+    """The case page with one section's refusal shown next to its form (`section_errors`),
+    and what was posted kept in `section_form` (for the sections' own routes)."""
+    return _render(
+        page, _load(page, case_id), status=status,
+        section_errors={section: error} if error else {}, section_form=form or {},
+    )  # fmt: skip
+
+
 def _render(page: Page, case: CaseDetail, *, status: int = 200, **errors: Any) -> Response:
     found = _alerts(page, case.alert_ids)
     lang = page.language.split("-")[0]
@@ -134,6 +167,9 @@ def _render(page: Page, case: CaseDetail, *, status: int = 200, **errors: Any) -
         task_error=errors.get("task_error"),
         playbook_error=errors.get("playbook_error"),
         form=errors.get("form") or {},
+        section_errors=errors.get("section_errors") or {},
+        section_form=errors.get("section_form") or {},
+        **_sections(page, case),
         **case_values(page),
     )
 
