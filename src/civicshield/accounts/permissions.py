@@ -37,6 +37,7 @@ class Permission(StrEnum):
     ALERTS_SUPPRESS = "alerts:suppress"
     INCIDENTS_READ = "incidents:read"
     INCIDENTS_MANAGE = "incidents:manage"
+    INCIDENTS_NOTIFY = "incidents:notify"
 
     @property
     def label(self) -> str:
@@ -69,6 +70,9 @@ _LABELS = {
     Permission.ALERTS_SUPPRESS: N_("Suppress alerts and set how often sources must report"),
     Permission.INCIDENTS_READ: N_("See incident cases"),
     Permission.INCIDENTS_MANAGE: N_("Open incident cases from alerts and change them"),
+    Permission.INCIDENTS_NOTIFY: N_(
+        "Record risk assessments, send legal notices and keep the confidentiality-incident register"
+    ),
 }
 
 _EVERYONE = {Permission.DASHBOARD_VIEW, Permission.PROFILE_SELF}
@@ -93,6 +97,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ALERTS_SUPPRESS,
             Permission.INCIDENTS_READ,
             Permission.INCIDENTS_MANAGE,
+            Permission.INCIDENTS_NOTIFY,
         }
     ),
     Role.RESPONDER: frozenset(
@@ -108,7 +113,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.INCIDENTS_MANAGE,
         }
     ),
-    Role.PRIVACY_OFFICER: frozenset(_STAFF | {Permission.AUDIT_READ, Permission.INCIDENTS_READ}),
+    # The privacy officer decides on notification and keeps the register (A-2.1 s. 63.9).
+    Role.PRIVACY_OFFICER: frozenset(
+        _STAFF | {Permission.AUDIT_READ, Permission.INCIDENTS_READ, Permission.INCIDENTS_NOTIFY}
+    ),
     # Sector operators keep their own sectors' inventory (the service scopes them).
     Role.SECTOR_OPERATOR: frozenset(
         _EVERYONE

@@ -41,6 +41,7 @@ from civicshield.incidents.clocks.loader import (
     with_targets,
 )
 from civicshield.incidents.clocks.model import (
+    REGISTER_OBLIGATIONS,
     REQUIREMENTS,
     START_EVENTS,
     Deadline,
@@ -55,6 +56,7 @@ from civicshield.incidents.clocks.model import (
 
 __all__ = [
     "PROFILES_DIR",
+    "REGISTER_OBLIGATIONS",
     "REQUIREMENTS",
     "START_EVENTS",
     "Deadline",

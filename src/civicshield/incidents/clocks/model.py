@@ -13,6 +13,7 @@ from typing import Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "REGISTER_OBLIGATIONS",
     "REQUIREMENTS",
     "START_EVENTS",
     "Deadline",
@@ -51,6 +52,11 @@ Requirement = Literal[
 REQUIREMENTS: tuple[str, ...] = Requirement.__args__  # type: ignore[attr-defined]
 
 DeadlineKind = Literal["statutory", "internal-target"]
+
+# Obligations met by an entry in the city's confidentiality-incident register, not by a notice.
+REGISTER_OBLIGATIONS = frozenset(
+    {"qc-a21.register", "gdpr.art33-5", "mx-lgpdppso.log", "pipeda.record"}
+)
 
 _ID = r"^[a-z0-9][a-z0-9-]*$"
 _OBLIGATION_ID = r"^[a-z0-9][a-z0-9-]*\.[a-z0-9][a-z0-9-]*$"
