@@ -31,8 +31,8 @@ API_PREFIX = "/api/v1"
 api_router = APIRouter(prefix=API_PREFIX)
 for _module in (
     health, meta, me, users, tokens, audit, jobs, rules, assets, vulns, events, ingest, alerts,
-    # before incidents: /incidents/register and /incidents/metrics are not case ids
-    incidents_notices, incidents_timeline, incidents, incidents_clocks, incidents_evidence,
+    # before incidents: /incidents/register, /metrics and /clocks are not case ids
+    incidents_notices, incidents_timeline, incidents_clocks, incidents, incidents_evidence,
 ):  # fmt: skip
     api_router.include_router(_module.router)
 
