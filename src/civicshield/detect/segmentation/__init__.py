@@ -1,0 +1,29 @@
+"""Network segmentation policy (pure: Polars and `ipaddress`, no database): zones by CIDR, an
+ordered allowed-flow policy, validation (`check_policy`: overlapping zones, shadowed rules) and
+evaluation over flow frames as joins (`Evaluator`). The default city policy ships as data."""
+
+from civicshield.detect.segmentation.check import Issue, check_policy
+from civicshield.detect.segmentation.evaluate import VERDICT_COLUMNS, Evaluator
+from civicshield.detect.segmentation.policy import (
+    DEFAULT_POLICY,
+    FlowRule,
+    Policy,
+    Zone,
+    load_policy,
+    parse_policy,
+)
+from civicshield.detect.segmentation.zones import ZoneMap
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "VERDICT_COLUMNS",
+    "Evaluator",
+    "FlowRule",
+    "Issue",
+    "Policy",
+    "Zone",
+    "ZoneMap",
+    "check_policy",
+    "load_policy",
+    "parse_policy",
+]
