@@ -49,6 +49,8 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
         # CivicShield's own rule pack is left out so rule counts are the tests' own trees;
         # the tests of the pack and of continuous detection turn it on.
         "rule_pack_enabled": False,
+        # Likewise the segmentation policy: its own tests turn it on.
+        "segmentation_enabled": False,
     }
     values.update(overrides)
     return load_settings(**values)

@@ -102,6 +102,7 @@ class Settings(BaseSettings):
     detect_batch_seconds: float = Field(default=5.0, gt=0)
     detect_min_level: str | None = None
     rule_pack_enabled: bool = True
+    segmentation_enabled: bool = True
     demo_stream: bool = True
     syslog_udp_port: int | None = Field(default=None, ge=0, le=65535)
     syslog_tcp_port: int | None = Field(default=None, ge=0, le=65535)

@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 from civicshield import alerts
 from civicshield.core import Settings
 from civicshield.core.clock import Clock
-from civicshield.detect.live import evaluate_batch, live_rules
+from civicshield.detect.live import MATCH_EVENT_COLUMNS, evaluate_batch, live_rules
 from civicshield.detect.readers.base import ReadResult
+from civicshield.detect.segmentation import violation_matches
 from civicshield.jobs import JobRegistry
 from civicshield.telemetry._demo_city import C2, City, build_city
 from civicshield.telemetry._demo_traffic import modbus_write, normal_traffic
@@ -55,6 +56,16 @@ def demo_alerts(
                 samples=settings.alert_sample_events,
                 rule_paths=live.paths,
             )
+            created += len(done.created)
+        denied = violation_matches(
+            result.frame, result.dataset, settings.data_dir, MATCH_EVENT_COLUMNS
+        )
+        if settings.segmentation_enabled and denied.height:
+            done = alerts.record_matches(
+                session, denied, batch_id=f"demo:{result.dataset}/segmentation", clock=clock,
+                window_seconds=settings.alert_window_seconds,
+                samples=settings.alert_sample_events, kind="segmentation",
+            )  # fmt: skip
             created += len(done.created)
     notes = [f"demo alerts: {created} raised by {len(live.ruleset.rules)} rules over the history"]
     if live.note:

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 from civicshield import alerts
 from civicshield.core import Settings
 from civicshield.core.clock import Clock
-from civicshield.detect.live import LiveRules, evaluate_batch, live_rules
+from civicshield.detect.live import MATCH_EVENT_COLUMNS, LiveRules, evaluate_batch, live_rules
+from civicshield.detect.segmentation import violation_matches
 from civicshield.telemetry.paths import event_store, spool
 from civicshield.telemetry.sources import note_lag
 from civicshield.telemetry.spool import SpoolEntry
@@ -130,7 +131,35 @@ def _detect(
         report.created += len(done.created)
         report.updated += len(done.updated)
         report.suppressed += done.suppressed
+    _segmentation(session, settings, clock, dataset, frame, report, index)
     note_lag(session, _lags(frame, clock.now()))
+
+
+def _segmentation(
+    session: Session,
+    settings: Settings,
+    clock: Clock,
+    dataset: str,
+    frame: pl.DataFrame,
+    report: StreamReport,
+    index: alerts.AssetIndex,
+) -> None:
+    """Flows the city's segmentation policy denies become alerts (kind `segmentation`)."""
+    if not settings.segmentation_enabled:
+        return
+    found = violation_matches(frame, dataset, settings.data_dir, MATCH_EVENT_COLUMNS)
+    report.matches += found.height
+    if found.height == 0:
+        return
+    for (entry,), part in found.partition_by(ENTRY, as_dict=True).items():
+        done = alerts.record_matches(
+            session, part, batch_id=f"{entry}/segmentation", clock=clock,
+            window_seconds=settings.alert_window_seconds, samples=settings.alert_sample_events,
+            kind="segmentation", asset_index=index,
+        )  # fmt: skip
+        report.created += len(done.created)
+        report.updated += len(done.updated)
+        report.suppressed += done.suppressed
 
 
 def _lags(frame: pl.DataFrame, now: datetime) -> dict[str, float]:

@@ -64,6 +64,7 @@ def cli_env(data_dir: Path, db_url: str) -> dict[str, str | None]:
             "CIVICSHIELD_ARGON2_MEMORY_KIB": "8",
             "CIVICSHIELD_WORKER_IN_PROCESS": "false",
             "CIVICSHIELD_RULE_PACK_ENABLED": "false",  # as make_settings: rule counts are ours
+            "CIVICSHIELD_SEGMENTATION_ENABLED": "false",
             "USER": "tester",
             "COLUMNS": "200",
         }

@@ -197,3 +197,31 @@ def test_a_silent_source_raises_one_alert(city: Runtime, clock: FrozenClock) -> 
             alert.kind == "health"
             and "No events from syslog:10.0.0.7" in alerts.get_alert(s, alert.id).events[0].raw
         )
+
+
+def test_flows_the_segmentation_policy_denies_raise_alerts(
+    tmp_path: Path, db_url: str, clock: FrozenClock
+) -> None:
+    """With the default city policy on: public Wi-Fi to a water PLC on Modbus is denied, the
+    engineering workstation's poll is allowed, and each denial is one deduplicated alert."""
+    settings = make_settings(
+        tmp_path / "var", database_url=db_url, feeds_path=tmp_path / "no-feeds",
+        segmentation_enabled=True,
+    )  # fmt: skip
+    rt = build_runtime(settings, clock=clock)
+    upgrade(settings.resolved_database_url)
+    wifi = [conn(i, 502, src="10.60.118.77") for i in range(4)]
+    engineering = [conn(10 + i, 502, src="10.50.250.7") for i in range(3)]
+    take(rt, wifi + engineering)
+    report = detect_spooled(rt.session, rt.settings, clock=rt.clock)
+    assert report.events == 7 and report.matches == 4 and report.created == 1
+    with rt.session() as s:
+        [alert] = alerts.list_alerts(s).items
+        assert alert.rule_id == "segmentation/ot-from-elsewhere"
+        assert alert.severity.value == "critical" and alert.count == 4
+        assert "public-wifi → water-scada" in alert.rule_title
+        assert alert.rule_author == "CivicShield segmentation policy"
+    take(rt, wifi)  # a replay of the same flows in a new batch: the same alert, counted
+    again = detect_spooled(rt.session, rt.settings, clock=rt.clock)
+    assert again.created == 0 and again.updated == 1
+    rt.close()

@@ -1,0 +1,81 @@
+"""Segmentation violations as matches, the shape continuous detection records as alerts.
+
+Each denied flow is one match of the pseudo-rule `segmentation/<rule id>` (or
+`segmentation/default` for a flow no rule allows); the alert queue deduplicates them like Sigma
+matches (per rule, host, source address and window)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from civicshield.detect.segmentation.evaluate import ACTION, REASON, RULE, SEVERITY, Evaluator
+from civicshield.detect.segmentation.policy import DEFAULT_POLICY, Policy, load_policy
+
+__all__ = ["FLOW_DATASETS", "POLICY_FILE", "city_policy", "violation_matches"]
+
+FLOW_DATASETS = frozenset({"zeek.conn", "netflow", "suricata.flow"})
+POLICY_FILE = "segmentation.yaml"  # under the data directory; the default policy otherwise
+AUTHOR = "CivicShield segmentation policy"
+_COLUMNS = ("source.ip", "destination.ip", "network.transport", "destination.port")
+_EVALUATORS: dict[tuple[str, float], Evaluator] = {}
+
+
+def city_policy(data_dir: Path) -> Policy:
+    """The city's policy: `<data_dir>/segmentation.yaml` when saved, else the default one."""
+    path = data_dir / POLICY_FILE
+    return load_policy(path if path.is_file() else DEFAULT_POLICY)
+
+
+def _evaluator(data_dir: Path) -> Evaluator:
+    path = data_dir / POLICY_FILE
+    chosen = path if path.is_file() else DEFAULT_POLICY
+    key = (str(chosen), chosen.stat().st_mtime)
+    if key not in _EVALUATORS:
+        _EVALUATORS.clear()  # one policy in use at a time
+        _EVALUATORS[key] = Evaluator(load_policy(chosen))
+    return _EVALUATORS[key]
+
+
+def violation_matches(
+    frame: pl.DataFrame, dataset: str, data_dir: Path, event_columns: tuple[str, ...]
+) -> pl.DataFrame:
+    """The denied flows of one batch as matches (`rule_id`, `rule_title`, `level`, `author`,
+    `tags`, `event_index` and `event_columns`); empty for datasets that are not flows."""
+    if (
+        dataset not in FLOW_DATASETS
+        or frame.height == 0
+        or any(c not in frame.columns for c in _COLUMNS)
+    ):
+        return pl.DataFrame()
+    evaluator = _evaluator(data_dir)
+    judged = evaluator.evaluate(frame.select(_COLUMNS).with_row_index("event_index")).filter(
+        pl.col(ACTION) == "deny"
+    )
+    if judged.height == 0:
+        return pl.DataFrame()
+    name = pl.col(RULE).str.strip_chars("()").str.replace("intra-zone", "intra")
+    matches = judged.select(
+        pl.concat_str(pl.lit("segmentation/"), name).alias("rule_id"),
+        pl.concat_str(
+            pl.lit("Segmentation: "),
+            pl.col("source.zone"),
+            pl.lit(" → "),
+            pl.col("destination.zone"),
+            pl.lit(" ("),
+            pl.col(REASON),
+            pl.lit(")"),
+        ).alias("rule_title"),
+        pl.col(SEVERITY).alias("level"),
+        pl.lit(AUTHOR).alias("author"),
+        pl.lit(["attack.lateral_movement", "attack.t1021", "segmentation"]).alias("tags"),
+        pl.col("event_index").cast(pl.Int64),
+    )
+    rows = matches.get_column("event_index")
+    present = [c for c in event_columns if c in frame.columns]
+    picked = frame.select(pl.col(c).gather(rows) for c in present).with_columns(
+        pl.lit(None, dtype=pl.String).alias(c) for c in event_columns if c not in present
+    )
+    picked = picked.select(event_columns).with_columns(pl.col("event.dataset").fill_null(dataset))
+    return pl.concat([matches, picked], how="horizontal")
