@@ -33,6 +33,7 @@ from civicshield.cli.jobs import jobs_app
 from civicshield.cli.mail import mail_app
 from civicshield.cli.risk import risk_app
 from civicshield.cli.rules import rules_app
+from civicshield.cli.segmentation import segmentation_app
 from civicshield.cli.serve import serve as serve_command
 from civicshield.cli.stream import register as register_stream
 from civicshield.cli.tokens import tokens_app
@@ -109,6 +110,7 @@ app.add_typer(worker_app, name="worker")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(mail_app, name="mail")
 app.add_typer(rules_app, name="rules")
+app.add_typer(segmentation_app, name="segmentation")
 app.add_typer(assets_app, name="assets")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(incidents_app, name="incidents")

@@ -34,6 +34,7 @@ class NavItem:
 CORE_NAV: tuple[NavItem, ...] = (
     NavItem("dashboard", N_("Dashboard"), "/", Permission.DASHBOARD_VIEW),
     NavItem("rules", N_("Detection rules"), "/rules", Permission.RULES_READ),
+    NavItem("segmentation", N_("Segmentation"), "/segmentation", Permission.RULES_READ),
     NavItem("inventory", N_("Inventory"), "/assets", Permission.ASSETS_READ),
     NavItem("vulnerabilities", N_("Vulnerabilities"), "/vulns/findings", Permission.VULNS_READ),
     NavItem("risk", N_("Risk"), "/vulns/risk", Permission.VULNS_READ),

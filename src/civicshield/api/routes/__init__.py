@@ -19,6 +19,7 @@ from civicshield.api.routes import (
     me,
     meta,
     rules,
+    segmentation,
     tokens,
     users,
     vulns,
@@ -30,7 +31,8 @@ API_PREFIX = "/api/v1"
 
 api_router = APIRouter(prefix=API_PREFIX)
 for _module in (
-    health, meta, me, users, tokens, audit, jobs, rules, assets, vulns, events, ingest, alerts,
+    health, meta, me, users, tokens, audit, jobs, rules, segmentation, assets, vulns, events,
+    ingest, alerts,
     # before incidents: /incidents/register, /metrics and /clocks are not case ids
     incidents_notices, incidents_timeline, incidents_clocks, incidents, incidents_evidence,
 ):  # fmt: skip

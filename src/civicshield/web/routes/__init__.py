@@ -24,6 +24,7 @@ from civicshield.web.routes import (
     preferences,
     profile,
     rules,
+    segmentation,
     tokens,
     users,
     users_edit,
@@ -44,6 +45,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     audit.router,
     jobs.router,
     rules.router,
+    segmentation.router,
     hunt.router,
     assets_import.router,  # before assets: /assets/import is not an asset id
     assets.router,
