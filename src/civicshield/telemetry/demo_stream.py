@@ -23,6 +23,7 @@ from civicshield.core import Settings
 from civicshield.core.clock import Clock
 from civicshield.detect.live import MATCH_EVENT_COLUMNS, evaluate_batch, live_rules
 from civicshield.detect.readers.base import ReadResult
+from civicshield.detect.segmentation import WINDOW_SECONDS as SEGMENT_WINDOW
 from civicshield.detect.segmentation import violation_matches
 from civicshield.jobs import JobRegistry
 from civicshield.telemetry._demo_city import C2, City, build_city
@@ -63,7 +64,7 @@ def demo_alerts(
         if settings.segmentation_enabled and denied.height:
             done = alerts.record_matches(
                 session, denied, batch_id=f"demo:{result.dataset}/segmentation", clock=clock,
-                window_seconds=settings.alert_window_seconds,
+                window_seconds=max(settings.alert_window_seconds, SEGMENT_WINDOW),
                 samples=settings.alert_sample_events, kind="segmentation",
             )  # fmt: skip
             created += len(done.created)

@@ -24,6 +24,7 @@ from civicshield import alerts
 from civicshield.core import Settings
 from civicshield.core.clock import Clock
 from civicshield.detect.live import MATCH_EVENT_COLUMNS, LiveRules, evaluate_batch, live_rules
+from civicshield.detect.segmentation import WINDOW_SECONDS as SEGMENT_WINDOW
 from civicshield.detect.segmentation import violation_matches
 from civicshield.telemetry.paths import event_store, spool
 from civicshield.telemetry.sources import note_lag
@@ -154,8 +155,8 @@ def _segmentation(
     for (entry,), part in found.partition_by(ENTRY, as_dict=True).items():
         done = alerts.record_matches(
             session, part, batch_id=f"{entry}/segmentation", clock=clock,
-            window_seconds=settings.alert_window_seconds, samples=settings.alert_sample_events,
-            kind="segmentation", asset_index=index,
+            window_seconds=max(settings.alert_window_seconds, SEGMENT_WINDOW),
+            samples=settings.alert_sample_events, kind="segmentation", asset_index=index,
         )  # fmt: skip
         report.created += len(done.created)
         report.updated += len(done.updated)

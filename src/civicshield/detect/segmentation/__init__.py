@@ -5,6 +5,7 @@ evaluation over flow frames as joins (`Evaluator`). The default city policy ship
 from civicshield.detect.segmentation.alerts import (
     FLOW_DATASETS,
     POLICY_FILE,
+    WINDOW_SECONDS,
     city_policy,
     violation_matches,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "FLOW_DATASETS",
     "POLICY_FILE",
     "VERDICT_COLUMNS",
+    "WINDOW_SECONDS",
     "Evaluator",
     "FlowRule",
     "Issue",

@@ -13,11 +13,14 @@ import polars as pl
 from civicshield.detect.segmentation.evaluate import ACTION, REASON, RULE, SEVERITY, Evaluator
 from civicshield.detect.segmentation.policy import DEFAULT_POLICY, Policy, load_policy
 
-__all__ = ["FLOW_DATASETS", "POLICY_FILE", "city_policy", "violation_matches"]
+__all__ = ["FLOW_DATASETS", "POLICY_FILE", "WINDOW_SECONDS", "city_policy", "violation_matches"]
 
 FLOW_DATASETS = frozenset({"zeek.conn", "netflow", "suricata.flow"})
 POLICY_FILE = "segmentation.yaml"  # under the data directory; the default policy otherwise
 AUTHOR = "CivicShield segmentation policy"
+# A violation is a standing state (a camera that reaches out does so all day): one alert per
+# rule, source and day, not per hour like a Sigma match.
+WINDOW_SECONDS = 24 * 3600
 _COLUMNS = ("source.ip", "destination.ip", "network.transport", "destination.port")
 _EVALUATORS: dict[tuple[str, float], Evaluator] = {}
 
