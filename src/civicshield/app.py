@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -85,7 +86,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     # anything unhandled (kept inside so 500 pages get the security headers too).
     app.add_middleware(CatchAllMiddleware, handler=handle)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure is True)
+    evidence = re.compile(r"(/api/v1)?/incidents/\d+/evidence")  # uploads: their own limit
     app.add_middleware(
-        BodySizeLimitMiddleware, limit=settings.max_body_bytes, html_page=web.too_large_page
+        BodySizeLimitMiddleware,
+        limit=settings.max_body_bytes,
+        html_page=web.too_large_page,
+        larger=[(evidence, max(settings.max_body_bytes, settings.evidence_max_bytes + 65_536))],
     )
     return app

@@ -54,7 +54,7 @@ def init(
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Set up: data directory, secret key, database schema, first administrator.
+    """Set up: data directory, secret key, evidence key, database schema, first administrator.
 
     Creates the administrator `admin` (password generated and shown once, or chosen with
     --admin-password) only when there are no users yet. Safe to run again."""
@@ -79,6 +79,22 @@ def init(
         if mode & 0o077:
             console(stderr=True).print(
                 f"warning: {path} is readable by other users; run `chmod 600 {path}`",
+                style="yellow",
+            )
+
+    from civicshield.incidents.evidence import ensure_key_file
+
+    if settings.evidence_key is not None:
+        evidence_key = "taken from CIVICSHIELD_EVIDENCE_KEY"
+    else:
+        ev_path, ev_created = ensure_key_file(settings)
+        ev_mode = ev_path.stat().st_mode & 0o777
+        evidence_key = (
+            f"{ev_path.resolve()} ({'created' if ev_created else 'kept'}, mode {ev_mode:04o})"
+        )
+        if ev_mode & 0o077:
+            console(stderr=True).print(
+                f"warning: {ev_path} is readable by other users; run `chmod 600 {ev_path}`",
                 style="yellow",
             )
 
@@ -118,6 +134,7 @@ def init(
                 "data_dir": str(data_dir),
                 "data_dir_created": dir_created,
                 "secret_key": key_source,
+                "evidence_key": evidence_key,
                 "database": safe_url(url),
                 "revision_before": before,
                 "revision": after,
@@ -130,6 +147,7 @@ def init(
     out = console()
     out.print(f"Data directory: {data_dir} ({'created' if dir_created else 'exists'})")
     out.print(f"Secret key:     {key_source}")
+    out.print(f"Evidence key:   {evidence_key}")
     change = "already at head" if before == after else f"upgraded {before or 'empty'} → {after}"
     out.print(f"Database:       {safe_url(url)} ({change})")
     if not admin_created:

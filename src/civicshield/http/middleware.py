@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Sequence
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
@@ -62,11 +63,18 @@ class BodySizeLimitMiddleware:
         *,
         limit: int,
         html_page: Callable[[Scope, int], bytes] | None = None,
+        larger: Sequence[tuple[re.Pattern[str], int]] = (),
     ) -> None:
         self.app, self.limit, self.html_page = app, limit, html_page
+        self.larger = tuple(larger)  # (path pattern, limit): uploads such as case evidence
+
+    def limit_for(self, scope: Scope) -> int:
+        path = scope.get("path", "")
+        return next((n for pattern, n in self.larger if pattern.fullmatch(path)), self.limit)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
-        detail = f"the request body is larger than the limit of {self.limit} bytes"
+        limit = self.limit_for(scope)
+        detail = f"the request body is larger than the limit of {limit} bytes"
         if scope["path"].startswith("/api/"):
             body = json.dumps(
                 {
@@ -80,7 +88,7 @@ class BodySizeLimitMiddleware:
             ).encode()
             ctype = b"application/problem+json"
         elif self.html_page is not None:
-            body, ctype = self.html_page(scope, self.limit), b"text/html; charset=utf-8"
+            body, ctype = self.html_page(scope, limit), b"text/html; charset=utf-8"
         else:
             body = f"413 Payload too large: {detail}".encode()
             ctype = b"text/plain; charset=utf-8"
@@ -97,10 +105,11 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit_for(scope)
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
-                    too_big = int(value) > self.limit
+                    too_big = int(value) > limit
                 except ValueError:
                     too_big = True
                 if too_big:
@@ -118,7 +127,7 @@ class BodySizeLimitMiddleware:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.limit:
+            if size > limit:
                 await self._refuse(scope, send)
                 return
             chunks.append(chunk)

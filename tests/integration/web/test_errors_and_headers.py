@@ -171,3 +171,17 @@ def test_csrf_page_after_theme_post_without_token(client: Any) -> None:
 def test_unknown_theme_is_refused(admin_client: Any) -> None:
     response = post_form(admin_client, "/", "/preferences/theme", {"theme": "purple"})
     assert response.status_code == 422
+
+
+def test_evidence_uploads_have_their_own_body_limit(admin_client: Any) -> None:
+    """The app-wide 4 KiB limit of these settings stops a big form, not an evidence upload
+    (its limit is CIVICSHIELD_EVIDENCE_MAX_BYTES); a bigger one is still refused."""
+    body = b"x" * 20_000
+    headers = {"content-type": "application/x-www-form-urlencoded"}
+    passed = admin_client.post("/incidents/999999/evidence", content=body, headers=headers)
+    assert passed.status_code != 413  # the route answered (no such case, or no CSRF token)
+    api = admin_client.post("/api/v1/incidents/999999/evidence", content=body, headers=headers)
+    assert api.status_code != 413
+    huge = b"x" * (100 * 1024 * 1024 + 70_000)
+    refused = admin_client.post("/api/v1/incidents/1/evidence", content=huge, headers=headers)
+    assert refused.status_code == 413 and "104923136 bytes" in refused.text
