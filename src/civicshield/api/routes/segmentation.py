@@ -77,12 +77,12 @@ def _state(state: PolicyState) -> PolicyOut:
 
 
 @router.get("/policy", dependencies=READ, summary="The policy in force")
-def get_policy(runtime: RuntimeDep) -> PolicyOut:
+def get_segmentation_policy(runtime: RuntimeDep) -> PolicyOut:
     return _state(telemetry.current_policy(runtime.settings))
 
 
 @router.put("/policy", dependencies=MANAGE, summary="Save the city's policy (refused with errors)")
-def put_policy(
+def put_segmentation_policy(
     body: PolicyText, session: SessionDep, runtime: RuntimeDep, principal: PrincipalDep
 ) -> PolicyOut:
     state = telemetry.save_policy(
@@ -92,7 +92,9 @@ def put_policy(
 
 
 @router.delete("/policy", dependencies=MANAGE, summary="Go back to the default policy")
-def delete_policy(session: SessionDep, runtime: RuntimeDep, principal: PrincipalDep) -> PolicyOut:
+def delete_segmentation_policy(
+    session: SessionDep, runtime: RuntimeDep, principal: PrincipalDep
+) -> PolicyOut:
     state = telemetry.reset_policy(
         session, runtime.settings, actor=principal.actor, clock=runtime.clock
     )
@@ -100,12 +102,12 @@ def delete_policy(session: SessionDep, runtime: RuntimeDep, principal: Principal
 
 
 @router.post("/check", dependencies=READ, summary="Check a draft policy without saving it")
-def check(body: PolicyText) -> CheckOut:
+def check_segmentation_policy(body: PolicyText) -> CheckOut:
     return CheckOut(**_check(telemetry.check_policy_text(body.text)))
 
 
 @router.post("/preview", dependencies=HUNT, summary="What a policy would have flagged")
-def preview(body: PreviewRequest, runtime: RuntimeDep) -> dict[str, Any]:
+def preview_segmentation_policy(body: PreviewRequest, runtime: RuntimeDep) -> dict[str, Any]:
     text = body.text or telemetry.current_policy(runtime.settings).text
     checked = telemetry.check_policy_text(text)
     if checked.policy is None or checked.errors:

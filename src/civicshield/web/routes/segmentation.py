@@ -108,5 +108,6 @@ def policy_action(page: ReadPage) -> Response:
         )
         return _render(page, text=text, checked=checked, preview=found, days=days)
     ok = not checked.errors
+    message = _MESSAGES["checked"]  # looked up first: a literal key would be extracted
     return _render(page, text=text, checked=checked, status=200 if ok else 422,
-                   message=page.gettext(_MESSAGES["checked"]) if ok else "")  # fmt: skip
+                   message=page.gettext(message) if ok else "")  # fmt: skip
