@@ -22,6 +22,7 @@ from civicshield.core import hookspecs
 from civicshield.core.clock import Clock, SystemClock
 from civicshield.core.events import EventBus
 from civicshield.core.settings import Settings
+from civicshield.incidents import hooks as incidents_hooks
 from civicshield.jobs import JobRegistry
 from civicshield.mail import MailConfig, Mailer
 from civicshield.mail import hooks as mail_hooks
@@ -36,6 +37,7 @@ __all__ = ["DEFAULT_PLUGINS", "Runtime", "build_runtime", "plugin_manager"]
 DEFAULT_PLUGINS: list[object] = [
     accounts_hooks,
     audit_hooks,
+    incidents_hooks,
     mail_hooks,
     rules_hooks,
     telemetry_hooks,

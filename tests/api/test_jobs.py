@@ -51,6 +51,8 @@ def test_definitions_and_schedules(
         "accounts.prune_sessions",
         "audit.verify",
         "events.maintenance",
+        "incidents.evidence_verify",
+        "incidents.reminders",
         "jobs.prune",
         "telemetry.demo_stream",
         "telemetry.health",

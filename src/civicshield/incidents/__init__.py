@@ -1,7 +1,11 @@
-"""Incident response (issue 9, being built): cases opened by hand or from alerts, with the
-append-only history of their fields; `civicshield.incidents.clocks` (pure: jurisdiction profiles
-as versioned data and the deadline arithmetic) and `civicshield.incidents.playbooks` (pure: the
-city playbooks as versioned YAML and their loader). Above `alerts` (escalated alerts open cases)."""
+"""Incident response (issue 9): cases opened by hand, from alerts or from reports, with the
+append-only history of their fields, and their tasks. Subpackages, each with its own public API:
+`clocks` (pure: jurisdiction profiles as versioned data and the deadline arithmetic), `legal`
+(those clocks on cases: start events, risk assessments, investigation holds, reminders),
+`notices` (notices per regime and the confidentiality-incident register), `evidence` (encrypted
+at rest, chain of custody, tamper detection), `observables` (and related cases), `reporting`
+(timeline, incident report, MTTD/MTTR) and `playbooks` (pure: the six city playbooks). Above
+`alerts` (escalated alerts open cases)."""
 
 from civicshield.incidents.cases import (
     Scope,

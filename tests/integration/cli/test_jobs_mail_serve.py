@@ -35,6 +35,7 @@ def test_worker_run_once_runs_a_queued_job(initialised: Cli) -> None:
         "vulns.risk_snapshot",
         "telemetry.health",
         "telemetry.demo_stream",
+        "incidents.reminders",
     }
 
     shown = cli.json("jobs", "show", str(queued["id"]))
@@ -43,7 +44,7 @@ def test_worker_run_once_runs_a_queued_job(initialised: Cli) -> None:
     human = cli.ok("jobs", "show", str(queued["id"])).stdout
     assert "succeeded" in human and "audit chain intact" in human
     assert "no job was due" in cli.ok("worker", "run", "--once").stdout
-    assert cli.json("jobs", "list", "--status", "succeeded")["total"] == 7
+    assert cli.json("jobs", "list", "--status", "succeeded")["total"] == 8
 
 
 def test_failed_job_is_shown_with_its_error_and_can_be_retried(initialised: Cli) -> None:

@@ -116,7 +116,9 @@ def test_open_a_case_from_an_alert_and_add_another(
     detail = client.get(f"/incidents/{case_id}?done=opened").text
     assert f'href="/alerts/{queue["ransom"]}"' in detail and 'data-testid="case-message"' in detail
     # The shadow-copy deletion (T1490) suggests the ransomware playbook first.
-    options = re.findall(r'<option value="([a-z-]+)"', detail.split("playbook-select")[1])
+    options = re.findall(
+        r'<option value="([a-z-]+)"', detail.split("playbook-select")[1].split("</select>")[0]
+    )
     assert options[0] == "ransomware" and len(options) == 6
     # "Add to case": the Modbus alert joins the same case.
     modbus = f"/alerts/{queue['modbus']}"

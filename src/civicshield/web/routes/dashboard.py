@@ -7,7 +7,7 @@ the chain, so opening the dashboard stays cheap however long the log grows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
@@ -20,6 +20,7 @@ from civicshield.core.enums import Role
 from civicshield.jobs import JobRead, JobStatus
 from civicshield.web.deps import require
 from civicshield.web.page import Page
+from civicshield.web.routes import incidents_clocks, incidents_reports
 
 __all__ = ["router"]
 
@@ -57,6 +58,9 @@ def dashboard(page: Annotated[Page, Depends(require(Permission.DASHBOARD_VIEW))]
         users = _users_by_role(session)
         job_counts = _job_counts(session) if page.can(Permission.JOBS_READ) else None
         audit_facts = _audit_facts(session) if page.can(Permission.AUDIT_READ) else None
+    panels: dict[str, Any] = {}
+    if page.can(Permission.INCIDENTS_READ):  # clocks due soon, response metrics
+        panels = {**incidents_clocks.due_panel(page), **incidents_reports.metrics_panel(page)}
     return page.render(
         "dashboard/index.html",
         nav_key="dashboard",
@@ -64,4 +68,6 @@ def dashboard(page: Annotated[Page, Depends(require(Permission.DASHBOARD_VIEW))]
         users_total=sum(n for _, n in users),
         job_counts=job_counts,
         audit_facts=audit_facts,
+        incidents_panels=bool(panels),
+        **panels,
     )

@@ -46,6 +46,9 @@ _FIELDS = {
     "techniques": N_("ATT&CK techniques"), "asset_ids": N_("Assets"),
     "first_event_at": N_("First event"), "alerts": N_("Alerts added"),
     "playbook": N_("Playbook"), "task": N_("Task"), "task_approval": N_("Approval"),
+    "clock": N_("Legal clock"), "start_event": N_("Start event"),
+    "assessment": N_("Assessment"), "hold": N_("Investigation hold"), "notice": N_("Notice"),
+    "register": N_("Register entry"), "observable": N_("Observable"),
 }  # fmt: skip
 _MESSAGES = {
     "updated": N_("The case was updated."),
