@@ -22,6 +22,7 @@ from civicshield.migrations import upgrade
 from civicshield.runtime import Runtime, build_runtime
 from tests.conftest import PASSWORD, make_settings, make_user
 from tests.harness import LiveServer, require_or_skip
+from tests.harness.smtp import SmtpServer
 from tests.integration.web.support import compile_catalogs
 
 VENDOR = Path(__file__).resolve().parent / "vendor"
@@ -72,12 +73,24 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def live_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+def smtp() -> Iterator[SmtpServer]:
+    """A real local SMTP server the live server sends to (legal notices, reminders)."""
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def live_runtime(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Runtime]:
     compile_catalogs()
     # One browser from one address logs in as many users within a minute: lift the per-address
     # login limit (its own tests cover it) so the suite's size does not decide who gets in.
     settings = make_settings(
-        tmp_path_factory.mktemp("browser") / "var", login_ip_limit_per_minute=10_000
+        tmp_path_factory.mktemp("browser") / "var",
+        login_ip_limit_per_minute=10_000,
+        smtp_host=smtp.host,
+        smtp_port=smtp.port,
+        smtp_security="none",
+        mail_from="csirt@ciudad-demo.example",
     )
     upgrade(settings.resolved_database_url)
     runtime = build_runtime(settings)  # system clock: TOTP codes follow real time
