@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import polars as pl
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from civicshield.alerts.assets import AssetIndex
 from civicshield.alerts.models import Alert, AlertBatch, AlertEvent
 from civicshield.alerts.suppress import apply_suppressions
-from civicshield.core.clock import Clock
+from civicshield.core.clock import Clock, as_utc
 from civicshield.core.enums import Severity
 from civicshield.core.errors import Invalid
 from civicshield.detect.sigma.model import attack_tactics, attack_techniques
@@ -231,8 +231,8 @@ def _add_batch(
             func.max(AlertBatch.last_seen),
         ).where(AlertBatch.alert_id == alert.id)
     ).one()
-    alert.count, alert.first_seen, alert.last_seen = int(total), _utc(low), _utc(high)
-    alert.updated_at = max(alert.updated_at, alert.last_seen, _utc(alert.created_at))
+    alert.count, alert.first_seen, alert.last_seen = int(total), as_utc(low), as_utc(high)
+    alert.updated_at = max(alert.updated_at, alert.last_seen, as_utc(alert.created_at))
     _add_samples(session, alert, row, batch_id, samples)
 
 
@@ -268,8 +268,3 @@ def _add_samples(
         )
         have += 1
     session.flush()
-
-
-def _utc(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes from aggregates; they are UTC
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, overload
 
-__all__ = ["Clock", "FrozenClock", "SystemClock", "utcnow"]
+__all__ = ["Clock", "FrozenClock", "SystemClock", "as_utc", "utcnow"]
 
 
 class Clock(Protocol):
@@ -16,6 +16,19 @@ class Clock(Protocol):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+@overload
+def as_utc(value: datetime) -> datetime: ...
+@overload
+def as_utc(value: None) -> None: ...
+@overload
+def as_utc(value: datetime | None) -> datetime | None: ...
+def as_utc(value: datetime | None) -> datetime | None:
+    """A stored instant as aware UTC: naive values are UTC (SQLite hands them back naive)."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class SystemClock:

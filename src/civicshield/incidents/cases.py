@@ -9,7 +9,7 @@ of a field is one `CaseChange` row (append-only) and one audit entry.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, cast, func, or_, select
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from civicshield import alerts, audit
 from civicshield.core.actor import Actor
-from civicshield.core.clock import Clock
+from civicshield.core.clock import Clock, as_utc
 from civicshield.core.enums import Sector, Severity
 from civicshield.core.errors import Conflict, FieldError, Invalid, NotFound
 from civicshield.incidents.models import Case, CaseAlert, CaseChange, CaseTask
@@ -56,10 +56,6 @@ def _value(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     return getattr(value, "value", value)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def load_case(session: Session, case_id: int, scope: Scope = None) -> Case:
@@ -127,7 +123,7 @@ def _absorb(case: Case, found: Sequence[alerts.AlertRead]) -> dict[str, tuple[An
     techniques = sorted(set(case.techniques) | {t for a in found for t in a.techniques})
     worst = max([Severity(case.severity), *(a.severity for a in found)], key=lambda s: s.rank)
     first = min(
-        [t for t in [_aware(case.first_event_at), *(a.first_seen for a in found)] if t is not None]
+        [t for t in [as_utc(case.first_event_at), *(a.first_seen for a in found)] if t is not None]
     )
     for name, new in (
         ("sectors", sectors),
@@ -137,7 +133,7 @@ def _absorb(case: Case, found: Sequence[alerts.AlertRead]) -> dict[str, tuple[An
         ("first_event_at", first),
     ):
         old = getattr(case, name)
-        if _value(_aware(old) if name == "first_event_at" else old) != _value(new):
+        if _value(as_utc(old) if name == "first_event_at" else old) != _value(new):
             changes[name] = (old, new)
             setattr(case, name, new)
     return changes

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from civicshield import audit
 from civicshield.core.actor import Actor
-from civicshield.core.clock import Clock
+from civicshield.core.clock import Clock, as_utc
 from civicshield.core.errors import Conflict, FieldError, Invalid, NotFound
-from civicshield.incidents.cases import Scope, _aware, _history, load_case
+from civicshield.incidents.cases import Scope, _history, load_case
 from civicshield.incidents.models import Case, CaseTask
 from civicshield.incidents.playbooks import load_playbooks, plan
 from civicshield.incidents.schemas import CaseStatus, TaskRead
@@ -54,7 +54,7 @@ def apply_playbook(
         )
     if case.playbook_id and case.playbook_id != playbook.id:
         raise Conflict(f"case {case.id} already follows the {case.playbook_id} playbook")
-    opened = _aware(case.opened_at)
+    opened = as_utc(case.opened_at)
     assert opened is not None
     have = set(session.scalars(select(CaseTask.key).where(CaseTask.case_id == case.id)))
     added = 0

@@ -11,7 +11,7 @@ import logging
 import traceback
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from civicshield.core.clock import Clock
+from civicshield.core.clock import Clock, as_utc
 from civicshield.core.errors import Conflict, NotFound
 from civicshield.jobs.models import Job, JobLogLine, JobSchedule
 from civicshield.jobs.registry import JobContext, JobRegistry
@@ -97,14 +97,10 @@ def enqueue_once(
         return enqueue(
             session, name, registry=registry, clock=clock, run_after=due, requested_by=requested_by
         )
-    if _aware(waiting.run_after) > due:
+    if as_utc(waiting.run_after) > due:
         waiting.run_after = due
         session.flush()
     return JobRead.model_validate(waiting)
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def prune_finished(session: Session, *, older_than: datetime) -> int:

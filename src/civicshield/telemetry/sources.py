@@ -12,7 +12,7 @@ raises one alert (kind `health`) each time it falls silent.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from civicshield import alerts, audit
 from civicshield.core.actor import Actor
-from civicshield.core.clock import Clock
+from civicshield.core.clock import Clock, as_utc
 from civicshield.core.errors import FieldError, Invalid, NotFound
 from civicshield.telemetry.models import IngestMinute, IngestSource
 
@@ -41,12 +41,6 @@ __all__ = [
 SILENT_RULE_ID = "civicshield-source-silent"
 _RATE_WINDOW = timedelta(minutes=5)
 _KEEP = timedelta(days=2)
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def note_intake(
@@ -83,7 +77,7 @@ def note_intake(
     source.events_total += events
     source.quarantined_total += quarantined
     source.silent_since = None
-    newest = _utc(source.last_event_at)
+    newest = as_utc(source.last_event_at)
     if last_event_at is not None and (newest is None or last_event_at > newest):
         source.last_event_at = last_event_at
     minute = now.replace(second=0, microsecond=0)
@@ -148,7 +142,7 @@ def _minutes(session: Session, since: datetime) -> pl.DataFrame:
         )
     ).all()
     return pl.DataFrame(
-        [(s, _utc(m), e) for s, m, e in rows],
+        [(s, as_utc(m), e) for s, m, e in rows],
         schema={"source": pl.Int64, "minute": pl.Datetime("us", "UTC"), "events": pl.Int64},
         orient="row",
     )
@@ -180,7 +174,7 @@ def list_sources(session: Session, *, clock: Clock, factor: float = 3.0) -> list
     out = []
     for s in session.scalars(select(IngestSource).order_by(IngestSource.name)):
         interval = s.expected_interval_seconds or learned.get(s.id)
-        received = _utc(s.last_received_at)
+        received = as_utc(s.last_received_at)
         assert received is not None
         if interval is None:
             status = "learning"
@@ -198,11 +192,11 @@ def list_sources(session: Session, *, clock: Clock, factor: float = 3.0) -> list
                 quarantined_total=s.quarantined_total,
                 events_per_second=round(rates.get(s.id, 0) / _RATE_WINDOW.total_seconds(), 3),
                 last_received_at=received,
-                last_event_at=_utc(s.last_event_at),
+                last_event_at=as_utc(s.last_event_at),
                 lag_seconds=s.lag_seconds,
                 expected_interval_seconds=s.expected_interval_seconds,
                 learned_interval_seconds=learned.get(s.id),
-                silent_since=_utc(s.silent_since),
+                silent_since=as_utc(s.silent_since),
                 status=status,
             )
         )
@@ -248,14 +242,14 @@ def list_datasets(session: Session, *, clock: Clock) -> list[DatasetHealth]:
         entry["sources"].add(source_id)
         entry["events"] += events
         entry["quarantined"] += quarantined
-        stamp = _utc(minute)
+        stamp = as_utc(minute)
         if stamp is not None and stamp >= now - _RATE_WINDOW:
             entry["recent"] += events
     out = []
     for dataset, entry in sorted(found.items()):
         feeding = [sources[i] for i in entry["sources"] if i in sources]
         lags = [s.lag_seconds for s in feeding if s.lag_seconds is not None]
-        newest = [t for s in feeding if (t := _utc(s.last_event_at)) is not None]
+        newest = [t for s in feeding if (t := as_utc(s.last_event_at)) is not None]
         out.append(
             DatasetHealth(
                 dataset=dataset,

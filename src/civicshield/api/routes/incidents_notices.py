@@ -8,7 +8,7 @@ drafting, sending and recording in the register need incidents:notify. The liter
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Body, Depends, Query, Response
@@ -18,6 +18,7 @@ from civicshield.accounts import Permission
 from civicshield.api.deps import PaginationDep, PrincipalDep, RuntimeDep, SessionDep, require
 from civicshield.api.openapi import problems, resource_router
 from civicshield.api.schemas import Page
+from civicshield.core.clock import as_utc
 from civicshield.incidents.notices import (
     ChainCheck,
     NoticeChoice,
@@ -57,10 +58,6 @@ class Selection:
     until: datetime | None
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
-
-
 def _selection(
     session: SessionDep,
     principal: PrincipalDep,
@@ -73,7 +70,7 @@ def _selection(
     all_versions: Annotated[bool, Query(description="Every version, not the latest only.")] = False,
 ) -> Selection:
     """The entries of the cases the reader may see (a sector operator: their sectors)."""
-    since, until = _utc(since), _utc(until)
+    since, until = as_utc(since), as_utc(until)
     found = list_register(
         session,
         scope=assets.scope_of(principal),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -13,12 +12,7 @@ from civicshield.core.clock import Clock
 from civicshield.incidents.cases import Scope, _history, load_case
 from civicshield.incidents.models import Case
 
-__all__ = ["aware", "in_scope", "note_change"]
-
-
-def aware(value: datetime) -> datetime:
-    """The stored instant as aware UTC (SQLite hands some back naive)."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+__all__ = ["in_scope", "note_change"]
 
 
 def note_change(

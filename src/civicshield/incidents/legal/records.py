@@ -8,11 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civicshield.core.actor import Actor
-from civicshield.core.clock import Clock
+from civicshield.core.clock import Clock, as_utc
 from civicshield.core.errors import Conflict, FieldError, Invalid, NotFound
 from civicshield.incidents.cases import Scope
 from civicshield.incidents.clocks import REQUIREMENTS
-from civicshield.incidents.legal._common import aware, in_scope, note_change
+from civicshield.incidents.legal._common import in_scope, note_change
 from civicshield.incidents.legal.config import LegalConfig
 from civicshield.incidents.legal.schemas import (
     AssessmentCreate,
@@ -121,7 +121,7 @@ def place_hold(
             [FieldError(("body", "obligation_id"), "no suspendable clock on this case")],
         )
     now = clock.now()
-    start = aware(data.start) if data.start is not None else now
+    start = as_utc(data.start) if data.start is not None else now
     if start > now:
         raise Invalid(
             "a hold cannot start in the future", [FieldError(("body", "start"), "in the future")]

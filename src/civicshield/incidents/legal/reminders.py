@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from civicshield import accounts, audit, jobs
 from civicshield.core.actor import Actor
-from civicshield.core.clock import Clock
+from civicshield.core.clock import Clock, as_utc
 from civicshield.core.errors import Conflict, NotFound
 from civicshield.incidents.cases import Scope
-from civicshield.incidents.legal._common import aware, in_scope
+from civicshield.incidents.legal._common import in_scope
 from civicshield.incidents.legal.config import LegalConfig
 from civicshield.incidents.legal.schemas import ReminderRead
 from civicshield.incidents.legal.views import ClockView, clocks_due
@@ -66,7 +66,7 @@ def raise_reminders(
     for its highest new reminder that has the e-mail channel."""
     now = clock.now()
     have = {
-        (r.case_id, r.obligation_id, r.level, aware(r.due_at))
+        (r.case_id, r.obligation_id, r.level, as_utc(r.due_at))
         for r in session.scalars(
             select(CaseReminder)
             .join(Case, Case.id == CaseReminder.case_id)

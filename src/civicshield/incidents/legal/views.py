@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from civicshield.core.clock import as_utc
 from civicshield.core.settings import Settings
 from civicshield.incidents.cases import Scope
 from civicshield.incidents.clocks import (
@@ -24,7 +25,7 @@ from civicshield.incidents.clocks import (
     reminders,
     status,
 )
-from civicshield.incidents.legal._common import aware, in_scope
+from civicshield.incidents.legal._common import in_scope
 from civicshield.incidents.legal.config import LegalConfig, config_of
 from civicshield.incidents.legal.schemas import (
     AssessmentRead,
@@ -108,13 +109,13 @@ def _sent(session: Session, case_id: int) -> dict[str, datetime]:
         .where(CaseNotice.case_id == case_id, CaseNotice.status == "sent")
         .group_by(CaseNotice.obligation_id)
     ).all()
-    out = {ob: aware(at) for ob, at in rows if at is not None}
+    out = {ob: as_utc(at) for ob, at in rows if at is not None}
     first = session.scalar(
         select(func.min(RegisterEntry.recorded_at)).where(RegisterEntry.case_id == case_id)
     )
     if first is not None:
         for ob in REGISTER_OBLIGATIONS:
-            out.setdefault(ob, aware(first))
+            out.setdefault(ob, as_utc(first))
     return out
 
 
@@ -151,7 +152,7 @@ def _case_views(
     }
     holds = [HoldRead.model_validate(h) for h in _rows(session, CaseHold, case.id)]
     raised: dict[tuple[str, int, datetime], ReminderRead] = {
-        (r.obligation_id, r.level, aware(r.due_at)): ReminderRead.model_validate(r)
+        (r.obligation_id, r.level, as_utc(r.due_at)): ReminderRead.model_validate(r)
         for r in _rows(session, CaseReminder, case.id)
     }
     sent = _sent(session, case.id)
@@ -163,7 +164,7 @@ def _case_views(
 
 
 def _same(event: StartEventRead, picked: StartEvent) -> bool:
-    return (event.kind, aware(event.at), event.obligation_id) == (
+    return (event.kind, as_utc(event.at), event.obligation_id) == (
         picked.kind, picked.at, picked.obligation,
     )  # fmt: skip
 
@@ -190,7 +191,7 @@ def _view(
         ob = ob.model_copy(
             update={"deadline": ob.deadline.model_copy(update={"target_hours": row.target_hours})}
         )
-    picked = pick_start(ob, [StartEvent(e.kind, aware(e.at), e.obligation_id) for e in events])
+    picked = pick_start(ob, [StartEvent(e.kind, as_utc(e.at), e.obligation_id) for e in events])
     start = None
     if picked is not None:
         start = next(e for e in events if _same(e, picked))
@@ -198,7 +199,7 @@ def _view(
     not_met = [r for r in reqs if r.state == "not-met"]
     mine = [h for h in holds if h.obligation_id in (None, ob.id)] if ob.suspendable else []
     suspensions = [
-        Suspension(aware(h.start), aware(h.end) if h.end else None, h.reason, h.authority,
+        Suspension(as_utc(h.start), as_utc(h.end) if h.end else None, h.reason, h.authority,
                    datetime.fromisoformat(h.review_on).date())
         for h in mine
     ]  # fmt: skip

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from civicshield import audit
 from civicshield.core.actor import Actor
-from civicshield.core.clock import Clock
+from civicshield.core.clock import Clock, as_utc
 from civicshield.core.errors import Conflict, FieldError, Invalid, NotFound
 from civicshield.core.settings import Settings
-from civicshield.incidents.cases import Scope, _aware, load_case
+from civicshield.incidents.cases import Scope, load_case
 from civicshield.incidents.clocks import (
     REGISTER_OBLIGATIONS,
     Obligation,
@@ -132,10 +132,10 @@ def to_read(notice: CaseNotice, ob: Obligation | None) -> NoticeRead:
         fields=dict(notice.fields),
         required=required,
         status=notice.status,
-        created_at=_aware(notice.created_at),
+        created_at=as_utc(notice.created_at),
         created_by=notice.created_by,
-        updated_at=_aware(notice.updated_at),
-        sent_at=_aware(notice.sent_at),
+        updated_at=as_utc(notice.updated_at),
+        sent_at=as_utc(notice.sent_at),
         sent_by=notice.sent_by,
         copy_text=notice.copy,
         copy_sha256=notice.copy_sha256,
@@ -149,9 +149,7 @@ def _prefill(case: Case, ob: Obligation) -> dict[str, str]:
         "circumstances": case.description,
         "contact_person": case.owner,
         "contact": case.owner,
-        "occurred_period": (
-            _aware(case.first_event_at).isoformat() if case.first_event_at else ""  # type: ignore[union-attr]
-        ),
+        "occurred_period": (as_utc(case.first_event_at).isoformat() if case.first_event_at else ""),
     }
     return {f.id: known[f.id] for f in ob.notice_fields if known.get(f.id)}
 

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from civicshield import audit
 from civicshield.core.actor import Actor
-from civicshield.core.clock import Clock
+from civicshield.core.clock import Clock, as_utc
 from civicshield.core.errors import FieldError, Invalid
-from civicshield.incidents.cases import Scope, _aware, _history, load_case
+from civicshield.incidents.cases import Scope, _history, load_case
 from civicshield.incidents.clocks import REGISTER_OBLIGATIONS, Profile, retain_until
 from civicshield.incidents.models import (
     CaseAssessment,
@@ -47,7 +47,7 @@ _MAX = 20_000
 
 
 def _iso(value: datetime | None) -> str | None:
-    aware = _aware(value)
+    aware = as_utc(value)
     return aware.astimezone(UTC).isoformat(timespec="microseconds") if aware else None
 
 
@@ -110,7 +110,7 @@ def _events(session: Session, case_id: int, kind: str, obligation_id: str) -> da
     scoped = [r for r in live if r.obligation_id == obligation_id]
     found = scoped or [r for r in live if r.obligation_id is None]
     return min(
-        (_aware(r.at) for r in found),
+        (as_utc(r.at) for r in found),
         key=lambda t: t or datetime.min.replace(tzinfo=UTC),
         default=None,
     )

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from statistics import mean, median
 
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from civicshield.core.clock import as_utc
 from civicshield.incidents.cases import Scope
 from civicshield.incidents.models import Case, CaseChange
 
@@ -46,12 +47,6 @@ class Metrics(BaseModel):
     by_type: list[MetricRow]
     open_by_status: dict[str, int]
     open_by_severity: dict[str, int]
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _within(at: datetime | None, since: datetime | None, until: datetime | None) -> bool:
@@ -83,7 +78,7 @@ def _times(
     )
     for case_id, at, new in rows:
         opened, _ = out.get(case_id, (None, None))
-        at = _utc(at)
+        at = as_utc(at)
         out[case_id] = (opened or at, at if new == "closed" else None)
     return out
 
@@ -95,7 +90,7 @@ def compute_metrics(
     until: datetime | None = None,
     scope: Scope = None,
 ) -> Metrics:
-    since, until = _utc(since), _utc(until)
+    since, until = as_utc(since), as_utc(until)
     cases = list(session.scalars(select(Case).order_by(Case.id)))
     if scope is not None:
         allowed = {s.value for s in scope}
@@ -107,8 +102,8 @@ def compute_metrics(
     all_ttr: list[float] = []
     for case in cases:
         opened, closed = history.get(case.id, (None, None))
-        opened = opened or _utc(case.opened_at)
-        closed = (closed or _utc(case.closed_at)) if case.status == "closed" else None
+        opened = opened or as_utc(case.opened_at)
+        closed = (closed or as_utc(case.closed_at)) if case.status == "closed" else None
         sectors = case.sectors or [NO_SECTOR]
         if scope is not None:
             sectors = [s for s in sectors if s in {x.value for x in scope}]
@@ -116,7 +111,7 @@ def compute_metrics(
         if _within(opened, since, until) or _within(closed, since, until):
             for g in groups:  # a row for every group with a case in the period
                 ttd.setdefault(g, [])
-        first = _utc(case.first_event_at)
+        first = as_utc(case.first_event_at)
         if first is not None and opened is not None and _within(opened, since, until):
             value = max(0.0, (opened - first).total_seconds())
             all_ttd.append(value)

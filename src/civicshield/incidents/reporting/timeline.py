@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civicshield import alerts
+from civicshield.core.clock import as_utc
 from civicshield.core.errors import NotFound
 from civicshield.incidents.cases import Scope, load_case
 from civicshield.incidents.models import (
@@ -59,10 +60,6 @@ class TimelineEntry:
     marker: bool = False  # a deadline, not something that happened
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def _shown(value: object) -> str:
     if value is None or value == "" or value == []:
         return "—"
@@ -80,14 +77,14 @@ def _alerts(session: Session, case_id: int, scope: Scope) -> Iterable[TimelineEn
             continue  # outside the reader's sectors
         url = f"/alerts/{a.id}"
         yield TimelineEntry(
-            _utc(a.first_seen), "alert", "", f"alert #{a.id} first seen: {a.rule_title}", url
+            as_utc(a.first_seen), "alert", "", f"alert #{a.id} first seen: {a.rule_title}", url
         )
         if a.last_seen != a.first_seen:
             yield TimelineEntry(
-                _utc(a.last_seen), "alert", "", f"alert #{a.id} last seen ({a.count} events)", url
+                as_utc(a.last_seen), "alert", "", f"alert #{a.id} last seen ({a.count} events)", url
             )
         yield TimelineEntry(
-            _utc(link.added_at),
+            as_utc(link.added_at),
             "alert",
             link.added_by,
             f"alert #{a.id} added to the case",
@@ -101,7 +98,7 @@ def _records(session: Session, case_id: int) -> Iterable[TimelineEntry]:
         kind = "observable" if h.field == "observable" else "action"
         text = f"{h.field}: {_shown(h.old)} → {_shown(h.new)}"
         yield TimelineEntry(
-            _utc(h.at),
+            as_utc(h.at),
             kind,
             h.actor,
             text + (f" ({h.reason})" if h.reason else ""),
@@ -110,7 +107,7 @@ def _records(session: Session, case_id: int) -> Iterable[TimelineEntry]:
     for t in session.scalars(select(CaseTask).where(CaseTask.case_id == case_id)):
         if t.status in ("done", "skipped") and t.done_at is not None:
             yield TimelineEntry(
-                _utc(t.done_at),
+                as_utc(t.done_at),
                 "task",
                 t.done_by,
                 f"task {t.status}: {t.title}",
@@ -119,7 +116,7 @@ def _records(session: Session, case_id: int) -> Iterable[TimelineEntry]:
     for s in session.scalars(select(CaseStartEvent).where(CaseStartEvent.case_id == case_id)):
         fix = f" (corrects #{s.corrects})" if s.corrects else ""
         yield TimelineEntry(
-            _utc(s.at),
+            as_utc(s.at),
             "start_event",
             s.recorded_by,
             f"start event {s.kind}{fix}: {s.note}".rstrip(": "),
@@ -128,7 +125,7 @@ def _records(session: Session, case_id: int) -> Iterable[TimelineEntry]:
     for a in session.scalars(select(CaseAssessment).where(CaseAssessment.case_id == case_id)):
         verdict = "met" if a.met else "not met"
         yield TimelineEntry(
-            _utc(a.assessed_at),
+            as_utc(a.assessed_at),
             "assessment",
             a.assessed_by,
             f"assessment {a.requirement}: {verdict}",
@@ -136,7 +133,7 @@ def _records(session: Session, case_id: int) -> Iterable[TimelineEntry]:
         )
     for hold in session.scalars(select(CaseHold).where(CaseHold.case_id == case_id)):
         yield TimelineEntry(
-            _utc(hold.start),
+            as_utc(hold.start),
             "hold",
             hold.recorded_by,
             f"hold started ({hold.authority}): {hold.reason}",
@@ -144,12 +141,12 @@ def _records(session: Session, case_id: int) -> Iterable[TimelineEntry]:
         )
         if hold.end is not None:
             yield TimelineEntry(
-                _utc(hold.end), "hold", hold.lifted_by, "hold lifted", f"{base}#clocks"
+                as_utc(hold.end), "hold", hold.lifted_by, "hold lifted", f"{base}#clocks"
             )
     for n in session.scalars(select(CaseNotice).where(CaseNotice.case_id == case_id)):
         if n.sent_at is not None:
             yield TimelineEntry(
-                _utc(n.sent_at),
+                as_utc(n.sent_at),
                 "notice",
                 n.sent_by,
                 f"notice {n.obligation_id} sent to {n.recipient} by {n.channel}",
@@ -157,7 +154,7 @@ def _records(session: Session, case_id: int) -> Iterable[TimelineEntry]:
             )
     for r in session.scalars(select(CaseReminder).where(CaseReminder.case_id == case_id)):
         yield TimelineEntry(
-            _utc(r.raised_at),
+            as_utc(r.raised_at),
             "reminder",
             "",
             f"reminder level {r.level} for {r.obligation_id} ({r.reason})",
@@ -165,7 +162,7 @@ def _records(session: Session, case_id: int) -> Iterable[TimelineEntry]:
         )
     for e in session.scalars(select(RegisterEntry).where(RegisterEntry.case_id == case_id)):
         yield TimelineEntry(
-            _utc(e.recorded_at),
+            as_utc(e.recorded_at),
             "register",
             e.recorded_by,
             f"register entry version {e.version}",
@@ -176,7 +173,7 @@ def _records(session: Session, case_id: int) -> Iterable[TimelineEntry]:
         for c in custody:
             kind = "evidence" if c.action == "upload" else "custody"
             text = f"evidence {ev.filename}: {c.action}" + (f" ({c.detail})" if c.detail else "")
-            yield TimelineEntry(_utc(c.at), kind, c.actor, text, f"{base}#evidence")
+            yield TimelineEntry(as_utc(c.at), kind, c.actor, text, f"{base}#evidence")
 
 
 def build_timeline(
@@ -193,7 +190,7 @@ def build_timeline(
     entries = [*_alerts(session, case_id, scope), *_records(session, case_id)]
     entries += [
         TimelineEntry(
-            _utc(m.at),
+            as_utc(m.at),
             "deadline",
             "",
             f"{m.label} ({m.status})",
