@@ -120,6 +120,12 @@ class Settings(BaseSettings):
     incident_hold_policy: Literal["pause", "restart"] = "pause"
     incident_reminder_email: bool = True
 
+    redis_url: str | None = None  # set: ingest goes to Redis Streams for `worker detect`
+    stream_maxlen: int = Field(default=1_000_000, ge=1000)  # events per dataset stream, approx.
+    stream_group: str = "civicshield-detect"
+    stream_claim_idle_seconds: float = Field(default=60.0, gt=0)
+    stream_max_deliveries: int = Field(default=5, ge=1)
+
     worker_in_process: bool = True
     worker_poll_seconds: float = Field(default=2.0, gt=0)
     log_level: str = "INFO"
