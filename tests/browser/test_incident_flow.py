@@ -121,4 +121,13 @@ def test_incident_pages_axe(
     with page.expect_navigation():
         page.get_by_test_id("playbook-apply").click()
     _audit(page, "case-with-tasks", found)
+    for name, url in (
+        ("clocks", "/incidents/clocks"),
+        ("register", "/incidents/register"),
+        ("metrics", "/incidents/metrics"),
+        ("report", f"/incidents/{case_id}/report"),
+        ("segmentation", "/segmentation"),
+    ):
+        page.goto(url)
+        _audit(page, name, found)
     assert not found, found
