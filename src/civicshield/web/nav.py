@@ -52,7 +52,6 @@ CORE_NAV: tuple[NavItem, ...] = (
 UPCOMING: tuple[NavItem, ...] = tuple(
     NavItem(key, label, None, Permission.DASHBOARD_VIEW, "domains")
     for key, label in (
-        ("detection", N_("Detection")),
         ("privacy", N_("Privacy")),
         ("awareness", N_("Awareness")),
         ("intel", N_("Threat intel")),
