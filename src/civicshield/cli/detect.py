@@ -33,7 +33,7 @@ import sys
 import zlib
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Any
@@ -286,48 +286,6 @@ def _compiled_rules(
     return _Loaded(ruleset, files, parsed)
 
 
-def _has_correlations(ruleset: CompiledRuleSet) -> bool:
-    # the compiler keeps every correlation rule as unsupported ("correlation rules are not
-    # supported yet"), with its metadata, so the cached set says whether any exists
-    return any(u.rule.kind == "correlation" for u in ruleset.unsupported)
-
-
-def _rules_with_sigma(loaded: _Loaded) -> list[RuleInfo]:
-    """Every loaded rule, the correlation rules (and the rules they name) with their pySigma
-    objects: the cold run's parsed rules, else the cached rules with the files holding
-    correlation rules parsed again (see the module docstring for the cost)."""
-    if loaded.parsed is not None:
-        return loaded.parsed
-    from civicshield.detect import load_rules
-
-    cached = [r.rule for r in loaded.ruleset.rules] + [u.rule for u in loaded.ruleset.unsupported]
-    by_id = {r.id: r for r in cached}
-    wanted = sorted(
-        {u.rule.source for u in loaded.ruleset.unsupported if u.rule.kind == "correlation"}
-    )
-    parsed = load_rules(wanted).rules  # its problems were reported by the cold run
-    names = {str(n) for r in parsed if (n := getattr(r.sigma, "name", None))}
-    unresolved = {
-        str(ref.reference)
-        for r in parsed
-        for ref in getattr(r.sigma, "rules", None) or ()
-        if ref.reference not in by_id and ref.reference not in names
-    }
-    if unresolved:  # a reference by `name`: parse the files that mention the name
-        done = set(wanted)
-        mentioning = [
-            f
-            for f in loaded.files
-            if f not in done and any(n.encode() in f.read_bytes() for n in unresolved)
-        ]
-        if mentioning:
-            parsed += load_rules(mentioning).rules
-    for info in parsed:
-        if info.id in by_id:  # keep the cached metadata (its path is relative to the root)
-            by_id[info.id] = replace(by_id[info.id], sigma=info.sigma)
-    return list(by_id.values())
-
-
 @dataclass
 class _Plan:
     """What one run evaluates and prints, after the selection."""
@@ -347,6 +305,7 @@ class _Plan:
 
 
 def _plan(loaded: _Loaded, selection: RuleSelection, mapping: str) -> _Plan:
+    from civicshield.detect.correlations import plan_correlations
     from civicshield.detect.engine import CompiledRuleSet
 
     compiled = loaded.ruleset
@@ -356,51 +315,25 @@ def _plan(loaded: _Loaded, selection: RuleSelection, mapping: str) -> _Plan:
         if selection.accepts(u.rule) and u.rule.kind != "correlation"
     ]
     selected = {r.rule.id for r in compiled.rules if selection.accepts(r.rule)}
-    correlations: list[CompiledCorrelation] = []
-    columns: dict[str, str] = {}
-    if _has_correlations(compiled):
-        from civicshield.detect.engine.mappings import mapping_named
-
-        correlations, rejected = _correlations(loaded, selection)
-        unsupported += rejected
-        # group-by and value fields are Sigma field names: the mapping names their columns,
-        # as pySigma's pipelines map a correlation's fields
-        fields = sorted({f for c in correlations for b in c.base_rules for f in c.fields(b)})
-        columns = {name: mapping_named(mapping).field(name) for name in fields}
-    bases = {b for c in correlations for b in c.base_rules}
-    generating = {b for c in correlations if c.generate for b in c.base_rules}
+    corr = plan_correlations(
+        compiled,
+        accepts=selection.accepts,
+        mapping=mapping,
+        files=loaded.files,
+        parsed=loaded.parsed,
+    )
+    unsupported += corr.rejected
+    bases = set(corr.base_ids)
     return _Plan(
         ruleset=CompiledRuleSet(
             rules=[r for r in compiled.rules if r.rule.id in selected or r.rule.id in bases]
         ),
-        output_ids=selected - (bases - generating),
+        output_ids=selected - (bases - corr.generating),
         unsupported=unsupported,
-        correlations=correlations,
+        correlations=list(corr.correlations),
         correlated_ids=bases,
-        correlation_fields=columns,
+        correlation_fields=dict(corr.fields),
     )
-
-
-def _correlations(
-    loaded: _Loaded, selection: RuleSelection
-) -> tuple[list[CompiledCorrelation], list[Unsupported]]:
-    """The selected correlation rules compiled, and the ones that cannot run, with reasons."""
-    from civicshield.detect.engine import Unsupported, compile_correlations
-
-    compiled, rejected = compile_correlations(_rules_with_sigma(loaded))
-    runnable = {r.rule.id for r in loaded.ruleset.rules}
-    why = {u.rule.id: u.reason for u in loaded.ruleset.unsupported}
-    kept: list[CompiledCorrelation] = []
-    for corr in compiled:
-        if not selection.accepts(corr.rule):
-            continue
-        missing = [b for b in corr.base_rules if b not in runnable]
-        if missing:  # it would count fewer events than happened: say so instead
-            reasons = "; ".join(f"{b}: {why.get(b, 'not loaded')}" for b in missing)
-            rejected.append(Unsupported(corr.rule, f"base rule not compiled ({reasons})"))
-        else:
-            kept.append(corr)
-    return kept, [u for u in rejected if selection.accepts(u.rule)]
 
 
 def _warn_unsupported(unsupported: list[Unsupported], err: Console) -> None:

@@ -8,6 +8,13 @@ from typing import TYPE_CHECKING
 from civicshield.core.lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from civicshield.detect.correlations import (
+        CorrelationPlan,
+        has_correlations,
+        plan_correlations,
+        rules_with_sigma,
+    )
+    from civicshield.detect.live import evaluate_live
     from civicshield.detect.sigma import (
         LoadReport,
         RuleInfo,
@@ -20,18 +27,28 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "CorrelationPlan",
     "LoadReport",
     "RuleInfo",
     "RuleProblem",
     "RuleSelection",
+    "evaluate_live",
+    "has_correlations",
     "load_rules",
+    "plan_correlations",
     "rule_roots",
+    "rules_with_sigma",
     "select",
     "sigmahq_rules_dir",
 ]
 
 # Exports are imported on first use: a warm `civicshield detect` must not import pySigma.
 _WHERE = {
+    "CorrelationPlan": "civicshield.detect.correlations",
+    "evaluate_live": "civicshield.detect.live",
+    "has_correlations": "civicshield.detect.correlations",
+    "plan_correlations": "civicshield.detect.correlations",
+    "rules_with_sigma": "civicshield.detect.correlations",
     "LoadReport": "civicshield.detect.sigma",
     "RuleInfo": "civicshield.detect.sigma",
     "RuleProblem": "civicshield.detect.sigma",
