@@ -1,4 +1,5 @@
-"""`civicshield worker run`: queue due schedules and run background jobs."""
+"""`civicshield worker run`: queue due schedules and run background jobs; `worker detect`:
+consume the Redis streams of the scale-out mode."""
 
 from __future__ import annotations
 
@@ -9,7 +10,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from civicshield.cli._common import JsonOption, console, emit_json, print_table, state, success
+from civicshield.cli._common import (
+    JsonOption,
+    console,
+    emit_json,
+    fail,
+    print_table,
+    state,
+    success,
+)
 
 if TYPE_CHECKING:
     from civicshield.jobs import JobRead
@@ -84,6 +93,74 @@ def run(
             previous[sig] = signal.signal(sig, stop)
     console(stderr=True).print(
         f"worker {worker.name} polling every {settings.worker_poll_seconds:g}s; Ctrl-C stops it"
+    )
+    try:
+        worker.run_forever()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    success("worker stopped")
+
+
+@worker_app.command("detect")
+def detect(
+    ctx: typer.Context,
+    name: Annotated[
+        str | None,
+        typer.Option(help="Consumer name in the group (default: <host>-<pid>); unique per worker."),
+    ] = None,
+    once: Annotated[
+        bool, typer.Option("--once", help="One pass over the streams, print it and exit.")
+    ] = False,
+    block_ms: Annotated[
+        int, typer.Option(min=0, help="Milliseconds one read waits for new entries.")
+    ] = 2000,
+    json_output: JsonOption = False,
+) -> None:
+    """Detect over the Redis streams (CIVICSHIELD_REDIS_URL) until SIGINT/SIGTERM.
+
+    Run any number of these, on one machine or many: they share the work through one consumer
+    group, and entries a killed worker held are reclaimed by the others."""
+    from civicshield.telemetry import StreamWorker
+
+    st = state(ctx)
+    settings = st.settings()
+    if not settings.redis_url:
+        fail(
+            "CIVICSHIELD_REDIS_URL is not set: `worker detect` reads the Redis streams of the "
+            "scale-out mode; without Redis, `worker run` does detection (embedded mode)"
+        )
+    rt = st.runtime(settings)
+    worker = StreamWorker(rt.session, settings, clock=rt.clock, name=name, block_ms=block_ms)
+    if once:
+        import redis
+
+        try:
+            report = worker.tick()
+        except redis.RedisError as exc:
+            fail(f"Redis at CIVICSHIELD_REDIS_URL does not answer: {exc}")
+        if json_output:
+            emit_json({"worker": worker.name, **report.to_dict()})
+        else:
+            success(
+                f"{report.entries} entries ({report.events} events) processed, "
+                f"{report.claimed} reclaimed, {report.quarantined} quarantined, "
+                f"{report.failed} left pending by {worker.name}"
+            )
+        return
+
+    st.configure_service_logging(settings)
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        console(stderr=True).print(f"received {signal.Signals(signum).name}, stopping…")
+        worker.stop_event.set()
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, stop)
+    console(stderr=True).print(
+        f"worker {worker.name} reading group {settings.stream_group!r}; Ctrl-C stops it"
     )
     try:
         worker.run_forever()

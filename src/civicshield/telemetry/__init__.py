@@ -11,6 +11,7 @@ from civicshield.telemetry.intake import (
 )
 from civicshield.telemetry.jobs import DETECT_JOB, HEALTH_JOB
 from civicshield.telemetry.paths import event_store, quarantine_store, spool
+from civicshield.telemetry.redis_worker import StreamWorker, WorkerReport
 from civicshield.telemetry.schemas import (
     MAX_SQL,
     SavedHuntCreate,
@@ -69,11 +70,13 @@ __all__ = [
     "SavedHuntUpdate",
     "SourceHealth",
     "StreamReport",
+    "StreamWorker",
     "SyslogMessage",
     "SyslogServer",
     "TailChunk",
     "TailSpec",
     "Tailer",
+    "WorkerReport",
     "check_policy_text",
     "check_silence",
     "create_saved_hunt",

@@ -1,5 +1,7 @@
 """The one way received telemetry comes in: read it, quarantine what does not read, spool what
-does, count it for ingest health, and make sure a detection run is queued.
+does, count it for ingest health, and make sure a detection run is queued. With
+`CIVICSHIELD_REDIS_URL` set, accepted events go to the dataset's Redis stream instead (read by
+`civicshield worker detect`) and no detection job is queued.
 
 Used by the HTTP ingest endpoint, the syslog listener and file tailing alike. The caller's unit
 of work commits the health counters and the queued job; the spool and quarantine files are
@@ -24,6 +26,7 @@ from civicshield.core.errors import Invalid, Overloaded
 from civicshield.detect.eventstore import check_name
 from civicshield.detect.ingest import STREAMABLE, parse_lines
 from civicshield.jobs import JobRegistry
+from civicshield.telemetry import redis_streams
 from civicshield.telemetry.jobs import DETECT_JOB
 from civicshield.telemetry.paths import quarantine_store, spool
 from civicshield.telemetry.sources import note_intake
@@ -75,7 +78,11 @@ def intake(
     if dataset is not None:
         check_name(dataset)
     box = spool(settings)
-    if not force and box.bytes() >= box.max_bytes:
+    client = redis_streams.connect(settings) if settings.redis_url else None
+    if client is not None:  # scale-out mode: the streams take what the spool would
+        if not force:
+            redis_streams.check_room(client, settings, dataset)
+    elif not force and box.bytes() >= box.max_bytes:
         raise Overloaded("the detection queue is full; retry shortly", retry_after=5)
     report = IntakeReport(source, fmt, received=sum(1 for _, line in lines if line.strip()))
     results = parse_lines(fmt, list(lines), source=source, dataset=dataset)
@@ -92,7 +99,10 @@ def intake(
             continue
         name = dataset if dataset and fmt != "json" else result.dataset
         frame = frame.with_columns(pl.lit(f"{kind}:{source}", dtype=pl.String).alias("_source"))
-        box.put(frame, name, force=True)  # parsed already: never refuse half a request
+        if client is not None:
+            redis_streams.append(client, settings, name, frame, source=f"{kind}:{source}")
+        else:
+            box.put(frame, name, force=True)  # parsed already: never refuse half a request
         report.accepted += frame.height
         report.datasets[name] = report.datasets.get(name, 0) + frame.height
         if "@timestamp" in frame.columns:
@@ -111,7 +121,7 @@ def intake(
         now=now,
         datasets=report.datasets,
     )
-    if report.accepted:
+    if report.accepted and client is None:  # in Redis mode `worker detect` reads the streams
         schedule_detection(session, settings, registry=registry, clock=clock)
     return report
 

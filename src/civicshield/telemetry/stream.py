@@ -30,7 +30,7 @@ from civicshield.telemetry.paths import event_store, spool
 from civicshield.telemetry.sources import note_lag
 from civicshield.telemetry.spool import SpoolEntry
 
-__all__ = ["StreamReport", "detect_spooled"]
+__all__ = ["ENTRY", "Found", "StreamReport", "detect_spooled", "find_matches", "record_found"]
 
 UnitOfWork = Callable[[], AbstractContextManager[Session]]
 ENTRY = "_entry"
@@ -105,20 +105,38 @@ def _by_dataset(box: Any, chosen: list[SpoolEntry]) -> dict[str, pl.DataFrame]:
     }
 
 
-def _detect(
+@dataclass(frozen=True)
+class Found:
+    """One dataset batch's matches: rule matches and segmentation violations (not yet written)."""
+
+    rules: pl.DataFrame
+    segmentation: pl.DataFrame | None
+
+
+def find_matches(settings: Settings, live: LiveRules, dataset: str, frame: pl.DataFrame) -> Found:
+    """Evaluate one dataset batch (with its `_entry` column): no database, so a Redis Streams
+    worker can do this before it takes the alert-writing lock."""
+    matches = evaluate_batch(live.ruleset, frame, dataset)
+    segments = None
+    if settings.segmentation_enabled:
+        segments = violation_matches(frame, dataset, settings.data_dir, MATCH_EVENT_COLUMNS)
+    return Found(matches, segments)
+
+
+def record_found(
     session: Session,
     settings: Settings,
     clock: Clock,
     live: LiveRules,
-    dataset: str,
     frame: pl.DataFrame,
+    found: Found,
     report: StreamReport,
 ) -> None:
+    """Write `found` as alerts, one alert batch per `_entry` value (idempotent per entry)."""
     report.events += frame.height
-    matches = evaluate_batch(live.ruleset, frame, dataset)
-    report.matches += matches.height
+    report.matches += found.rules.height
     index = alerts.AssetIndex(session)  # one inventory lookup for the whole batch
-    for (entry,), part in matches.partition_by(ENTRY, as_dict=True).items():
+    for (entry,), part in found.rules.partition_by(ENTRY, as_dict=True).items():
         done = alerts.record_matches(
             session,
             part,
@@ -132,23 +150,33 @@ def _detect(
         report.created += len(done.created)
         report.updated += len(done.updated)
         report.suppressed += done.suppressed
-    _segmentation(session, settings, clock, dataset, frame, report, index)
+    if found.segmentation is not None:
+        _segmentation(session, settings, clock, found.segmentation, report, index)
     note_lag(session, _lags(frame, clock.now()))
+
+
+def _detect(
+    session: Session,
+    settings: Settings,
+    clock: Clock,
+    live: LiveRules,
+    dataset: str,
+    frame: pl.DataFrame,
+    report: StreamReport,
+) -> None:
+    found = find_matches(settings, live, dataset, frame)
+    record_found(session, settings, clock, live, frame, found, report)
 
 
 def _segmentation(
     session: Session,
     settings: Settings,
     clock: Clock,
-    dataset: str,
-    frame: pl.DataFrame,
+    found: pl.DataFrame,
     report: StreamReport,
     index: alerts.AssetIndex,
 ) -> None:
     """Flows the city's segmentation policy denies become alerts (kind `segmentation`)."""
-    if not settings.segmentation_enabled:
-        return
-    found = violation_matches(frame, dataset, settings.data_dir, MATCH_EVENT_COLUMNS)
     report.matches += found.height
     if found.height == 0:
         return
