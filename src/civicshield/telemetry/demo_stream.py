@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from civicshield import alerts
 from civicshield.core import Settings
 from civicshield.core.clock import Clock
-from civicshield.detect.live import MATCH_EVENT_COLUMNS, evaluate_batch, live_rules
+from civicshield.detect.live import MATCH_EVENT_COLUMNS, evaluate_live, live_rules
 from civicshield.detect.readers.base import ReadResult
 from civicshield.detect.segmentation import WINDOW_SECONDS as SEGMENT_WINDOW
 from civicshield.detect.segmentation import violation_matches
@@ -46,7 +46,8 @@ def demo_alerts(
     live = live_rules(settings)
     created = 0
     for result in results:
-        matches = evaluate_batch(live.ruleset, result.frame, result.dataset)
+        # the whole history is one batch here (and already stored: no read-back)
+        matches = evaluate_live(live, result.frame, result.dataset)
         if matches.height:
             done = alerts.record_matches(
                 session,

@@ -11,7 +11,7 @@ those events to the store a second time (at least once), never loses them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 from civicshield import alerts
 from civicshield.core import Settings
 from civicshield.core.clock import Clock
-from civicshield.detect.live import MATCH_EVENT_COLUMNS, LiveRules, evaluate_batch, live_rules
+from civicshield.detect.live import MATCH_EVENT_COLUMNS, LiveRules, evaluate_live, live_rules
+from civicshield.detect.live_correlation import History
 from civicshield.detect.segmentation import WINDOW_SECONDS as SEGMENT_WINDOW
 from civicshield.detect.segmentation import violation_matches
 from civicshield.telemetry.paths import event_store, spool
@@ -113,10 +114,24 @@ class Found:
     segmentation: pl.DataFrame | None
 
 
+def stored_history(settings: Settings) -> History:
+    """What live correlation reads back: a dataset's stored events in a time range, lazily (the
+    matcher selects the columns and pushes its filters down to the Parquet files). The batch
+    being evaluated is stored only after its alerts are written, so it is never read twice."""
+    store = event_store(settings)
+
+    def history(
+        dataset: str, since: datetime, until: datetime, columns: Sequence[str] | None
+    ) -> pl.LazyFrame:
+        return store.scan(datasets=[dataset], since=since, until=until)
+
+    return history
+
+
 def find_matches(settings: Settings, live: LiveRules, dataset: str, frame: pl.DataFrame) -> Found:
     """Evaluate one dataset batch (with its `_entry` column): no database, so a Redis Streams
     worker can do this before it takes the alert-writing lock."""
-    matches = evaluate_batch(live.ruleset, frame, dataset)
+    matches = evaluate_live(live, frame, dataset, history=stored_history(settings))
     segments = None
     if settings.segmentation_enabled:
         segments = violation_matches(frame, dataset, settings.data_dir, MATCH_EVENT_COLUMNS)
