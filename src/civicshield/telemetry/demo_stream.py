@@ -32,6 +32,7 @@ from civicshield.telemetry._demo_zeek import Logs
 from civicshield.telemetry.demo import MARKER, TELEMETRY_SEED, WIFI_CLIENT
 from civicshield.telemetry.intake import intake
 from civicshield.telemetry.paths import event_store
+from civicshield.telemetry.stream import DAY, correlation_hits_of
 
 __all__ = ["demo_alerts", "stream_minute"]
 
@@ -48,17 +49,18 @@ def demo_alerts(
     for result in results:
         # the whole history is one batch here (and already stored: no read-back)
         matches = evaluate_live(live, result.frame, result.dataset)
-        if matches.height:
-            done = alerts.record_matches(
-                session,
-                matches,
-                batch_id=f"demo:{result.dataset}",
-                clock=clock,
-                window_seconds=settings.alert_window_seconds,
-                samples=settings.alert_sample_events,
-                rule_paths=live.paths,
-            )
-            created += len(done.created)
+        hits = correlation_hits_of(live)
+        for part, suffix, window in (
+            (matches.filter(~hits), "", settings.alert_window_seconds),
+            (matches.filter(hits), "/correlation", max(settings.alert_window_seconds, DAY)),
+        ):
+            if part.height:
+                done = alerts.record_matches(
+                    session, part, batch_id=f"demo:{result.dataset}{suffix}", clock=clock,
+                    window_seconds=window, samples=settings.alert_sample_events,
+                    rule_paths=live.paths,
+                )  # fmt: skip
+                created += len(done.created)
         denied = violation_matches(
             result.frame, result.dataset, settings.data_dir, MATCH_EVENT_COLUMNS
         )

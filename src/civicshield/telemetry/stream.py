@@ -114,6 +114,14 @@ class Found:
     segmentation: pl.DataFrame | None
 
 
+DAY = 24 * 3600
+
+
+def correlation_hits_of(live: LiveRules) -> pl.Expr:
+    """Which match rows are correlation hits (their alerts deduplicate by day)."""
+    return pl.col("rule_id").is_in([c.rule.id for c in live.correlations])
+
+
 def stored_history(settings: Settings) -> History:
     """What live correlation reads back: a dataset's stored events in a time range, lazily (the
     matcher selects the columns and pushes its filters down to the Parquet files). The batch
@@ -151,20 +159,27 @@ def record_found(
     report.events += frame.height
     report.matches += found.rules.height
     index = alerts.AssetIndex(session)  # one inventory lookup for the whole batch
-    for (entry,), part in found.rules.partition_by(ENTRY, as_dict=True).items():
-        done = alerts.record_matches(
-            session,
-            part,
-            batch_id=str(entry),
-            clock=clock,
-            window_seconds=settings.alert_window_seconds,
-            samples=settings.alert_sample_events,
-            rule_paths=live.paths,
-            asset_index=index,
-        )
-        report.created += len(done.created)
-        report.updated += len(done.updated)
-        report.suppressed += done.suppressed
+    hits = correlation_hits_of(live)
+    for matches, suffix, window in (
+        (found.rules.filter(~hits), "", settings.alert_window_seconds),
+        # a correlation describes a standing pattern (a device reaching many destinations hour
+        # after hour): one alert per group and day, like a segmentation violation
+        (found.rules.filter(hits), "/correlation", max(settings.alert_window_seconds, DAY)),
+    ):
+        for (entry,), part in matches.partition_by(ENTRY, as_dict=True).items():
+            done = alerts.record_matches(
+                session,
+                part,
+                batch_id=f"{entry}{suffix}",
+                clock=clock,
+                window_seconds=window,
+                samples=settings.alert_sample_events,
+                rule_paths=live.paths,
+                asset_index=index,
+            )
+            report.created += len(done.created)
+            report.updated += len(done.updated)
+            report.suppressed += done.suppressed
     if found.segmentation is not None:
         _segmentation(session, settings, clock, found.segmentation, report, index)
     note_lag(session, _lags(frame, clock.now()))
