@@ -38,6 +38,8 @@ class Permission(StrEnum):
     INCIDENTS_READ = "incidents:read"
     INCIDENTS_MANAGE = "incidents:manage"
     INCIDENTS_NOTIFY = "incidents:notify"
+    INTEL_READ = "intel:read"
+    INTEL_MANAGE = "intel:manage"
 
     @property
     def label(self) -> str:
@@ -73,6 +75,8 @@ _LABELS = {
     Permission.INCIDENTS_NOTIFY: N_(
         "Record risk assessments, send legal notices and keep the confidentiality-incident register"
     ),
+    Permission.INTEL_READ: N_("See threat-intelligence indicators, sources and exports"),
+    Permission.INTEL_MANAGE: N_("Import threat intelligence and load warninglists"),
 }
 
 _EVERYONE = {Permission.DASHBOARD_VIEW, Permission.PROFILE_SELF}
@@ -98,6 +102,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.INCIDENTS_READ,
             Permission.INCIDENTS_MANAGE,
             Permission.INCIDENTS_NOTIFY,
+            Permission.INTEL_READ,
+            Permission.INTEL_MANAGE,
         }
     ),
     Role.RESPONDER: frozenset(
@@ -111,6 +117,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ALERTS_TRIAGE,
             Permission.INCIDENTS_READ,
             Permission.INCIDENTS_MANAGE,
+            Permission.INTEL_READ,
         }
     ),
     # The privacy officer decides on notification and keeps the register (A-2.1 s. 63.9).
@@ -139,6 +146,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VULNS_READ,
             Permission.ALERTS_READ,
             Permission.INCIDENTS_READ,
+            Permission.INTEL_READ,
         }
     ),
 }

@@ -3,10 +3,10 @@
     civicshield [--data-dir PATH] [--database-url URL] [-v] COMMAND …
 
 Commands: `init`, `serve`, `demo`, `version`, `detect`, `ingest`, `hunt`, and the groups `db`,
-`user`, `token`, `audit`, `worker`, `jobs`, `mail`, `rules`, `assets`, `vulns`, `risk`,
-`quarantine`, `events`; each has `--help`. Data commands accept `--json` (one JSON
-document on stdout). Errors print one red `error: …` line on stderr and exit 1 (usage errors
-exit 2).
+`user`, `token`, `audit`, `worker`, `jobs`, `mail`, `rules`, `segmentation`, `assets`,
+`vulns`, `risk`, `alerts`, `incidents`, `intel`, `quarantine`, `events`; each has `--help`.
+Data commands accept `--json` (one JSON document on stdout). Errors print one red `error: …`
+line on stderr and exit 1 (usage errors exit 2).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from civicshield.cli.hunt import hunt as hunt_command
 from civicshield.cli.incidents import incidents_app
 from civicshield.cli.ingest import events_app, quarantine_app
 from civicshield.cli.ingest import ingest as ingest_command
+from civicshield.cli.intel import intel_app
 from civicshield.cli.jobs import jobs_app
 from civicshield.cli.mail import mail_app
 from civicshield.cli.risk import risk_app
@@ -114,6 +115,7 @@ app.add_typer(segmentation_app, name="segmentation")
 app.add_typer(assets_app, name="assets")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(incidents_app, name="incidents")
+app.add_typer(intel_app, name="intel")
 app.add_typer(vulns_app, name="vulns")
 app.add_typer(risk_app, name="risk")
 app.command("detect")(detect_command)

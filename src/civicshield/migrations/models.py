@@ -5,6 +5,7 @@ from civicshield.alerts.models import Alert, AlertBatch, AlertChange, AlertEvent
 from civicshield.assets.models import Asset, AssetChange, Software
 from civicshield.audit.models import AuditEntry, AuditHead
 from civicshield.incidents.models import Case, CaseAlert, CaseChange, CaseTask
+from civicshield.intel.models import IntelIndicator, IntelObject, IntelSource, IntelWarninglist
 from civicshield.jobs.models import Job, JobLogLine, JobSchedule
 from civicshield.store import Base
 from civicshield.telemetry.models import IngestMinute, IngestSource, SavedHunt
@@ -30,6 +31,10 @@ __all__ = [
     "FindingChange",
     "IngestMinute",
     "IngestSource",
+    "IntelIndicator",
+    "IntelObject",
+    "IntelSource",
+    "IntelWarninglist",
     "Job",
     "JobLogLine",
     "JobSchedule",

@@ -15,6 +15,7 @@ from civicshield.api.routes import (
     incidents_notices,
     incidents_timeline,
     ingest,
+    intel,
     jobs,
     me,
     meta,
@@ -32,7 +33,7 @@ API_PREFIX = "/api/v1"
 api_router = APIRouter(prefix=API_PREFIX)
 for _module in (
     health, meta, me, users, tokens, audit, jobs, rules, segmentation, assets, vulns, events,
-    ingest, alerts,
+    ingest, alerts, intel,
     # before incidents: /incidents/register, /metrics and /clocks are not case ids
     incidents_notices, incidents_timeline, incidents_clocks, incidents, incidents_evidence,
 ):  # fmt: skip

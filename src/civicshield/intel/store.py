@@ -1,0 +1,175 @@
+"""Keeping STIX object versions and the indicator rows derived from them.
+
+A version is (STIX id, `modified`): the same pair again is unchanged, a new `modified` a new
+version. An indicator row always reflects the latest version (whatever order versions arrive
+in): its pattern compiled into lookups once, here, or the reason it cannot be matched."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from civicshield.detect.indicators import Lookup, PatternError, compile_pattern
+from civicshield.intel.ageing import expires_at
+from civicshield.intel.models import IntelIndicator, IntelObject, IntelSource
+from civicshield.intel.report import ImportReport
+from civicshield.intel.stix_objects import StixRecord, modified_key
+from civicshield.intel.tlp import tlp_of_refs
+from civicshield.intel.warninglists import WarninglistMatcher
+
+__all__ = [
+    "StoreContext",
+    "lookup_text",
+    "refresh_indicator",
+    "source_for",
+    "store_records",
+    "suppression_of",
+]
+
+
+@dataclass
+class StoreContext:
+    now: datetime
+    matcher: WarninglistMatcher = field(default_factory=lambda: WarninglistMatcher([]))
+    decay_days: Mapping[str, int] | None = None
+
+
+def source_for(
+    session: Session, *, kind: str, name: str, location: str, now: datetime
+) -> IntelSource:
+    source = session.scalar(
+        select(IntelSource).where(IntelSource.kind == kind, IntelSource.location == location)
+    )
+    if source is None:
+        source = IntelSource(
+            kind=kind, name=name, location=location, state={}, counts={}, created_at=now
+        )
+        session.add(source)
+        session.flush()
+    return source
+
+
+def store_records(
+    session: Session,
+    records: Sequence[StixRecord],
+    *,
+    source: IntelSource | None,
+    report: ImportReport,
+    ctx: StoreContext,
+) -> None:
+    touched: set[str] = set()
+    for rec in records:
+        key = modified_key(rec.modified)
+        held = session.scalars(
+            select(IntelObject.modified_key).where(IntelObject.stix_id == rec.stix_id)
+        ).all()
+        if key in held:
+            report.unchanged += 1
+            continue
+        if held:
+            report.new_versions += 1
+        else:
+            report.new += 1
+        session.add(
+            IntelObject(
+                stix_id=rec.stix_id,
+                type=rec.type,
+                spec_version=rec.spec_version,
+                created=rec.created,
+                modified_key=key,
+                modified=rec.modified,
+                revoked=rec.revoked,
+                valid_from=rec.valid_from,
+                valid_until=rec.valid_until,
+                confidence=rec.confidence,
+                labels=rec.labels,
+                created_by_ref=rec.created_by_ref,
+                object_marking_refs=rec.object_marking_refs,
+                body=rec.body,
+                source_id=source.id if source else None,
+                imported_at=ctx.now,
+            )
+        )
+        session.flush()
+        if rec.type == "indicator":
+            touched.add(rec.stix_id)
+    for stix_id in sorted(touched):
+        row = refresh_indicator(session, stix_id, ctx)
+        if row.not_matchable:
+            report.not_matchable += 1
+
+
+def lookup_text(kind: str, value: str | int) -> str:
+    """A lookup value as people write it: a host network (/32, /128) as its bare address."""
+    text = str(value)
+    if kind in ("ipv4", "ipv6") and "/" in text:
+        net = ipaddress.ip_network(text, strict=False)
+        if net.num_addresses == 1:
+            return str(net.network_address)
+    return text
+
+
+def suppression_of(
+    lookups: Sequence[Sequence[object]], matcher: WarninglistMatcher
+) -> tuple[str, str] | None:
+    for kind, value in lookups:
+        hit = matcher.find(str(kind), lookup_text(str(kind), value))  # type: ignore[arg-type]
+        if hit is not None:
+            return hit
+    return None
+
+
+def refresh_indicator(session: Session, stix_id: str, ctx: StoreContext) -> IntelIndicator:
+    """Recompute the indicator row of `stix_id` from its latest version."""
+    current = session.scalars(
+        select(IntelObject)
+        .where(IntelObject.stix_id == stix_id)
+        .order_by(IntelObject.modified_key.desc())
+        .limit(1)
+    ).one()
+    body = current.body
+    pattern = str(body.get("pattern", ""))
+    pattern_type = str(body.get("pattern_type", ""))
+    lookups: tuple[Lookup, ...] = ()
+    reason = ""
+    if pattern_type != "stix":
+        reason = f"pattern_type {pattern_type!r} is not matched (only 'stix')"
+    else:
+        try:
+            lookups = compile_pattern(pattern)
+        except PatternError as exc:
+            reason = str(exc)
+    pairs = [[lk.kind, lk.value] for lk in lookups]
+    kinds = sorted({lk.kind for lk in lookups})
+    row = session.scalar(select(IntelIndicator).where(IntelIndicator.stix_id == stix_id))
+    if row is None:
+        row = IntelIndicator(stix_id=stix_id)
+        session.add(row)
+    tlp = tlp_of_refs(current.object_marking_refs)
+    hit = suppression_of(pairs, ctx.matcher)
+    row.object_id = current.id
+    row.name = str(body.get("name", ""))[:500]
+    row.pattern = pattern
+    row.pattern_type = pattern_type
+    row.kind = lookups[0].kind if lookups else ""
+    row.lookups = pairs
+    row.not_matchable = reason
+    row.tlp = tlp.value if tlp else None
+    row.revoked = current.revoked
+    row.valid_from = current.valid_from
+    row.modified = current.modified
+    row.expires_at = expires_at(
+        valid_from=current.valid_from,
+        valid_until=current.valid_until,
+        modified=current.modified,
+        kinds=kinds,
+        decay_days=ctx.decay_days,
+    )
+    row.suppressed_by, row.suppressed_entry = hit if hit else (None, None)
+    session.flush()
+    return row
