@@ -123,8 +123,8 @@ subdomain), the rest of the indicators are IPv4 hosts (70 %), IPv4 networks of /
 **1,000,000 ÷ 1,000 indicators: {ratio:.2f}× the match time** (the claim: about 1×, since
 matching is hash joins and one join per IPv4 prefix length, not a scan of the indicators).
 Compiling a STIX pattern (once, at import): {per_pattern_us:.1f} µs on average over
-{len(patterns):,} single and two-comparison patterns (our own regex tokeniser, no ANTLR; the research
-note measured ~200 µs per pattern with the ANTLR-based `stix2-patterns` parser)."""
+{len(patterns):,} single and two-comparison patterns (our own regex tokeniser, no ANTLR; the
+research note measured ~200 µs per pattern with the ANTLR-based `stix2-patterns` parser)."""
     write_section("indicators", body, figures)
 
 
