@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
@@ -83,23 +84,8 @@ def run(
 
     st.configure_service_logging(settings)
 
-    def stop(signum: int, _frame: FrameType | None) -> None:
-        console(stderr=True).print(f"received {signal.Signals(signum).name}, stopping…")
-        worker.stop_event.set()
-
-    previous = {}
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            previous[sig] = signal.signal(sig, stop)
-    console(stderr=True).print(
-        f"worker {worker.name} polling every {settings.worker_poll_seconds:g}s; Ctrl-C stops it"
-    )
-    try:
-        worker.run_forever()
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    success("worker stopped")
+    banner = f"polling every {settings.worker_poll_seconds:g}s"
+    _run_until_signalled(worker.name, worker.stop_event, worker.run_forever, banner)
 
 
 @worker_app.command("detect")
@@ -151,19 +137,29 @@ def detect(
 
     st.configure_service_logging(settings)
 
+    banner = f"reading group {settings.stream_group!r}"
+    _run_until_signalled(worker.name, worker.stop_event, worker.run_forever, banner)
+
+
+def _run_until_signalled(
+    name: str,
+    stop_event: threading.Event,
+    run_forever: Callable[[], object],
+    banner: str,
+) -> None:
+    """Run a worker loop until SIGINT/SIGTERM sets its stop event (the work in hand finishes)."""
+
     def stop(signum: int, _frame: FrameType | None) -> None:
         console(stderr=True).print(f"received {signal.Signals(signum).name}, stopping…")
-        worker.stop_event.set()
+        stop_event.set()
 
     previous = {}
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
             previous[sig] = signal.signal(sig, stop)
-    console(stderr=True).print(
-        f"worker {worker.name} reading group {settings.stream_group!r}; Ctrl-C stops it"
-    )
+    console(stderr=True).print(f"worker {name} {banner}; Ctrl-C stops it")
     try:
-        worker.run_forever()
+        run_forever()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
