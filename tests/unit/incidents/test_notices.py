@@ -217,6 +217,11 @@ def test_mail_failure_keeps_the_draft_and_records_nothing(
         dead = mailer(server)
     with runtime.session() as s, pytest.raises(ExternalServiceError):
         send_notice(s, case_id, draft.id, profiles, mailer=dead, city="C", actor=ANA, clock=clock)
+    unconfigured = Mailer(MailConfig.from_settings(runtime.settings))  # no SMTP host at all
+    with runtime.session() as s, pytest.raises(Conflict, match="CIVICSHIELD_SMTP_HOST"):
+        send_notice(
+            s, case_id, draft.id, profiles, mailer=unconfigured, city="C", actor=ANA, clock=clock
+        )
     with runtime.session() as s:
         (still,) = list_notices(s, case_id, profiles)
         assert still.status == "draft" and not still.copy_text

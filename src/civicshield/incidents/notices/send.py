@@ -131,6 +131,11 @@ def send_notice(
     at = _when(sent_at, notice, clock)
     copy = render_copy(city, case, ob, notice)
     message_id = ""
+    if notice.channel == "email" and not mailer.config.host:
+        raise Conflict(
+            "e-mail is not configured on this server (CIVICSHIELD_SMTP_HOST): send the notice "
+            "through another channel and record it as sent, or configure mail"
+        )
     if notice.channel == "email":
         message_id = mailer.send(
             OutgoingMail(
