@@ -56,10 +56,20 @@ def localtime(context: jinja2.runtime.Context, value: datetime | None, fmt: str 
 
 
 @jinja2.pass_context
-def timetag(context: jinja2.runtime.Context, value: datetime | None, fmt: str = "medium") -> Markup:
-    """`<time datetime="ISO">localised</time>`: machine-readable and shown in the reader's zone."""
-    if value is None:
+def timetag(
+    context: jinja2.runtime.Context, value: datetime | str | None, fmt: str = "medium"
+) -> Markup:
+    """`<time datetime="ISO">localised</time>`: machine-readable and shown in the reader's zone.
+    An ISO 8601 string (as JSON records keep times) is read first; other text is shown as is."""
+    if value is None or value == "":
         return Markup("")
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return Markup("{}").format(value)
+        if value.tzinfo is None:
+            return Markup("{}").format(value.isoformat())
     return Markup('<time datetime="{}">{}</time>').format(
         value.isoformat(), localtime(context, value, fmt)
     )
