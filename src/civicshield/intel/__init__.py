@@ -7,6 +7,7 @@ from civicshield.intel.csv_list import VALUE_TYPES
 from civicshield.intel.export import export_bundle
 from civicshield.intel.feeds import is_url
 from civicshield.intel.imports import import_csv, import_misp_event, import_misp_feed, import_stix
+from civicshield.intel.matching import INTEL_AUTHOR, indicator_matches
 from civicshield.intel.misp import MISP_TYPES
 from civicshield.intel.report import ImportReport, Refusal
 from civicshield.intel.schemas import (
@@ -29,6 +30,7 @@ from civicshield.intel.warninglists_store import load_warninglists
 
 __all__ = [
     "DEFAULT_DECAY_DAYS",
+    "INTEL_AUTHOR",
     "MISP_TYPES",
     "VALUE_TYPES",
     "ImportReport",
@@ -48,6 +50,7 @@ __all__ = [
     "import_misp_feed",
     "import_stix",
     "indicator_index",
+    "indicator_matches",
     "is_url",
     "list_indicators",
     "list_sources",

@@ -20,7 +20,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy.orm import Session
 
-from civicshield import alerts
+from civicshield import alerts, intel
 from civicshield.core import Settings
 from civicshield.core.clock import Clock
 from civicshield.detect.live import MATCH_EVENT_COLUMNS, LiveRules, evaluate_live, live_rules
@@ -182,6 +182,7 @@ def record_found(
             report.suppressed += done.suppressed
     if found.segmentation is not None:
         _segmentation(session, settings, clock, found.segmentation, report, index)
+    _intel(session, settings, clock, frame, report, index)
     note_lag(session, _lags(frame, clock.now()))
 
 
@@ -196,6 +197,32 @@ def _detect(
 ) -> None:
     found = find_matches(settings, live, dataset, frame)
     record_found(session, settings, clock, live, frame, found, report)
+
+
+def _intel(
+    session: Session,
+    settings: Settings,
+    clock: Clock,
+    frame: pl.DataFrame,
+    report: StreamReport,
+    index: alerts.AssetIndex,
+) -> None:
+    """Events matching an active threat-intel indicator become alerts (kind `intel`)."""
+    found = intel.indicator_matches(
+        session, frame, now=clock.now(), event_columns=MATCH_EVENT_COLUMNS
+    )
+    report.matches += found.height
+    if found.height == 0:
+        return
+    for (entry,), part in found.partition_by(ENTRY, as_dict=True).items():
+        done = alerts.record_matches(
+            session, part, batch_id=f"{entry}/intel", clock=clock,
+            window_seconds=settings.alert_window_seconds, samples=settings.alert_sample_events,
+            kind="intel", asset_index=index,
+        )  # fmt: skip
+        report.created += len(done.created)
+        report.updated += len(done.updated)
+        report.suppressed += done.suppressed
 
 
 def _segmentation(

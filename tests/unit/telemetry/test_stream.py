@@ -225,3 +225,43 @@ def test_flows_the_segmentation_policy_denies_raise_alerts(
     again = detect_spooled(rt.session, rt.settings, clock=rt.clock)
     assert again.created == 0 and again.updated == 1
     rt.close()
+
+
+def _indicator(ident: str, address: str, valid_until: str | None = None) -> dict[str, object]:
+    item: dict[str, object] = {
+        "type": "indicator", "spec_version": "2.1", "id": f"indicator--{ident}",
+        "created": "2026-11-20T00:00:00.000Z", "modified": "2026-11-20T00:00:00.000Z",
+        "name": f"Kraken C2 {address}", "pattern": f"[ipv4-addr:value = '{address}']",
+        "pattern_type": "stix", "valid_from": "2026-11-20T00:00:00Z",
+    }  # fmt: skip
+    if valid_until:
+        item["valid_until"] = valid_until
+    return item
+
+
+def test_events_matching_an_active_indicator_raise_intel_alerts(city: Runtime) -> None:
+    """A flow from an address a peer city shared raises an alert; an expired indicator and an
+    address nobody shared raise none."""
+    from civicshield import intel
+    from civicshield.core import SYSTEM
+
+    bundle = {
+        "type": "bundle", "id": "bundle--6f1b4b54-7d0a-4f2c-9f4e-2d4c7a4b3c21",
+        "objects": [
+            _indicator("0b3f8f66-3f0b-4a55-9d6a-5f2a0c1e9a11", "10.0.0.6"),
+            _indicator("1c4a9f77-4a1c-4b66-8e7b-6a3b1d2f0b22", "10.0.0.5",
+                       valid_until="2026-11-21T00:00:00Z"),
+        ],
+    }  # fmt: skip
+    with city.session() as s:
+        report = intel.import_stix(s, bundle, location="peer", actor=SYSTEM, clock=city.clock)
+        assert not report.refused
+    take(city, [conn(i, 443) for i in range(3)])  # from 10.0.0.5: its indicator expired
+    take(city, [conn(10 + i, 443, src="10.0.0.6") for i in range(2)], source="sensor-2")
+    take(city, [conn(20, 443, src="10.9.9.9")], source="sensor-3")
+    detect_spooled(city.session, city.settings, clock=city.clock)
+    with city.session() as s:
+        found = [a for a in alerts.list_alerts(s).items if a.rule_id.startswith("intel/")]
+    assert [(a.key_fields["source.ip"], a.count) for a in found] == [("10.0.0.6", 2)]
+    assert found[0].rule_title.startswith("Threat intel: Kraken C2 10.0.0.6 (source.ip")
+    assert found[0].rule_author == "Threat intelligence"

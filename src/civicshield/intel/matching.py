@@ -1,0 +1,103 @@
+"""Indicators matched in continuous detection: the active indicators as an `IndicatorIndex`,
+rebuilt only when the store changes (or every few minutes, as indicators expire), and their
+hits over a batch in the shape the alert queue records (one pseudo-rule per indicator)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+from typing import Any
+
+import polars as pl
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from civicshield.detect.indicators import IndicatorIndex
+from civicshield.intel.models import IntelIndicator
+from civicshield.intel.service import indicator_index
+
+__all__ = ["INTEL_AUTHOR", "indicator_matches"]
+
+INTEL_AUTHOR = "Threat intelligence"
+_REBUILD_AFTER = timedelta(minutes=5)  # expiries happen without the store changing
+_LOCK = threading.Lock()
+_CACHE: dict[str, Any] = {}
+
+
+def _stamp(session: Session) -> tuple[Any, ...]:
+    row = session.execute(
+        select(
+            func.count(IntelIndicator.id),
+            func.max(IntelIndicator.id),
+            func.max(IntelIndicator.modified),
+            func.count(IntelIndicator.suppressed_by),
+            func.sum(func.length(IntelIndicator.not_matchable)),
+        )
+    ).one()
+    bind = session.get_bind()
+    url = bind.engine.url  # a Connection or an Engine: both know their engine
+    return (str(url), *row)  # one cache per database, too
+
+
+def _index(session: Session, now: datetime) -> IndicatorIndex | None:
+    stamp = _stamp(session)
+    if not stamp[1]:
+        return None
+    with _LOCK:
+        fresh = _CACHE.get("stamp") == stamp and now - _CACHE["built"] < _REBUILD_AFTER
+        if not fresh:
+            _CACHE.update(stamp=stamp, built=now, index=indicator_index(session, now))
+        index: IndicatorIndex = _CACHE["index"]
+    return index if index.size else None
+
+
+def indicator_matches(
+    session: Session, frame: pl.DataFrame, *, now: datetime, event_columns: tuple[str, ...]
+) -> pl.DataFrame:
+    """The batch's indicator hits as matches (`rule_id` = `intel/<indicator id>`, title with the
+    indicator's name, `author` = threat intelligence, tags with its TLP) plus `event_columns`."""
+    index = _index(session, now)
+    if index is None or frame.height == 0:
+        return pl.DataFrame()
+    hits = index.match(frame)
+    if hits.height == 0:
+        return pl.DataFrame()
+    hits = hits.unique(subset=["event_index", "indicator"], keep="first", maintain_order=True)
+    ids = hits.get_column("indicator").unique().to_list()
+    about = {
+        stix_id: (name or pattern, tlp or "clear")
+        for stix_id, name, pattern, tlp in session.execute(
+            select(
+                IntelIndicator.stix_id, IntelIndicator.name, IntelIndicator.pattern,
+                IntelIndicator.tlp,
+            ).where(IntelIndicator.stix_id.in_(ids))
+        )
+    }  # fmt: skip
+    meta = pl.DataFrame(
+        {
+            "indicator": list(about),
+            "_name": [v[0] for v in about.values()],
+            "_tlp": [v[1] for v in about.values()],
+        },
+        schema={"indicator": pl.String, "_name": pl.String, "_tlp": pl.String},
+    )
+    joined = hits.join(meta, on="indicator", how="left")
+    matches = joined.select(
+        pl.concat_str(pl.lit("intel/"), pl.col("indicator")).alias("rule_id"),
+        pl.concat_str(
+            pl.lit("Threat intel: "), pl.col("_name").fill_null(pl.col("indicator")),
+            pl.lit(" ("), pl.col("field"), pl.lit(" "), pl.col("value"), pl.lit(")"),
+        ).alias("rule_title"),
+        pl.lit("high").alias("level"),
+        pl.lit(INTEL_AUTHOR).alias("author"),
+        pl.concat_list(
+            pl.lit("intel"), pl.concat_str(pl.lit("tlp:"), pl.col("_tlp").fill_null("clear"))
+        ).alias("tags"),
+        pl.col("event_index").cast(pl.Int64),
+    )  # fmt: skip
+    rows = matches.get_column("event_index")
+    present = [c for c in event_columns if c in frame.columns]
+    picked = frame.select(pl.col(c).gather(rows) for c in present).with_columns(
+        pl.lit(None, dtype=pl.String).alias(c) for c in event_columns if c not in present
+    )
+    return pl.concat([matches, picked.select(event_columns)], how="horizontal")
