@@ -42,6 +42,7 @@ __all__ = [
     "evaluate_live",
     "live_rules",
     "live_rules_from",
+    "with_event_columns",
 ]
 
 # The event columns each match carries to the alert (key and context fields, where it was).
@@ -164,7 +165,7 @@ def evaluate_batch(ruleset: CompiledRuleSet, frame: pl.DataFrame, dataset: str) 
     if not rules.rules or frame.height == 0:
         return _empty(frame)
     events = prepare_frame(frame, dataset, rules, values=rules.needs_values)
-    return _with_event_columns(evaluate(rules, events), frame, dataset)
+    return with_event_columns(evaluate(rules, events), frame, dataset)
 
 
 def evaluate_live(
@@ -189,12 +190,13 @@ def evaluate_live(
     hits = correlation_hits(live, frame, dataset, matches, history)
     if hits.height == 0:
         return plain
-    return pl.concat([plain, _with_event_columns(hits, frame, dataset)], how="vertical_relaxed")
+    return pl.concat([plain, with_event_columns(hits, frame, dataset)], how="vertical_relaxed")
 
 
-def _with_event_columns(matches: pl.DataFrame, frame: pl.DataFrame, dataset: str) -> pl.DataFrame:
+def with_event_columns(matches: pl.DataFrame, frame: pl.DataFrame, dataset: str) -> pl.DataFrame:
     """`matches` (MATCH_SCHEMA rows, `event_index` into `frame`) with `MATCH_EVENT_COLUMNS` of
-    their events (null when absent)."""
+    their events (null when absent): the shape the alert queue records, for rule matches,
+    segmentation violations and indicator hits alike."""
     if matches.height == 0:
         return _empty(frame)
     rows = matches.get_column("event_index")

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from civicshield.detect.indicators import IndicatorIndex
+from civicshield.detect.live import with_event_columns
 from civicshield.intel.models import IntelIndicator
 from civicshield.intel.service import indicator_index
 
@@ -52,10 +53,10 @@ def _index(session: Session, now: datetime) -> IndicatorIndex | None:
 
 
 def indicator_matches(
-    session: Session, frame: pl.DataFrame, *, now: datetime, event_columns: tuple[str, ...]
+    session: Session, frame: pl.DataFrame, dataset: str, *, now: datetime
 ) -> pl.DataFrame:
     """The batch's indicator hits as matches (`rule_id` = `intel/<indicator id>`, title with the
-    indicator's name, `author` = threat intelligence, tags with its TLP) plus `event_columns`."""
+    indicator's name, `author` = threat intelligence, tags with its TLP) plus the event columns."""
     index = _index(session, now)
     if index is None or frame.height == 0:
         return pl.DataFrame()
@@ -95,9 +96,4 @@ def indicator_matches(
         ).alias("tags"),
         pl.col("event_index").cast(pl.Int64),
     )  # fmt: skip
-    rows = matches.get_column("event_index")
-    present = [c for c in event_columns if c in frame.columns]
-    picked = frame.select(pl.col(c).gather(rows) for c in present).with_columns(
-        pl.lit(None, dtype=pl.String).alias(c) for c in event_columns if c not in present
-    )
-    return pl.concat([matches, picked.select(event_columns)], how="horizontal")
+    return with_event_columns(matches, frame, dataset)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from civicshield import alerts
 from civicshield.core import Settings
 from civicshield.core.clock import Clock
-from civicshield.detect.live import MATCH_EVENT_COLUMNS, evaluate_live, live_rules
+from civicshield.detect.live import evaluate_live, live_rules
 from civicshield.detect.readers.base import ReadResult
 from civicshield.detect.segmentation import WINDOW_SECONDS as SEGMENT_WINDOW
 from civicshield.detect.segmentation import violation_matches
@@ -61,9 +61,7 @@ def demo_alerts(
                     rule_paths=live.paths,
                 )  # fmt: skip
                 created += len(done.created)
-        denied = violation_matches(
-            result.frame, result.dataset, settings.data_dir, MATCH_EVENT_COLUMNS
-        )
+        denied = violation_matches(result.frame, result.dataset, settings.data_dir)
         if settings.segmentation_enabled and denied.height:
             done = alerts.record_matches(
                 session, denied, batch_id=f"demo:{result.dataset}/segmentation", clock=clock,

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from civicshield import alerts, intel
 from civicshield.core import Settings
 from civicshield.core.clock import Clock
-from civicshield.detect.live import MATCH_EVENT_COLUMNS, LiveRules, evaluate_live, live_rules
+from civicshield.detect.live import LiveRules, evaluate_live, live_rules
 from civicshield.detect.live_correlation import History
 from civicshield.detect.segmentation import WINDOW_SECONDS as SEGMENT_WINDOW
 from civicshield.detect.segmentation import violation_matches
@@ -110,6 +110,7 @@ def _by_dataset(box: Any, chosen: list[SpoolEntry]) -> dict[str, pl.DataFrame]:
 class Found:
     """One dataset batch's matches: rule matches and segmentation violations (not yet written)."""
 
+    dataset: str
     rules: pl.DataFrame
     segmentation: pl.DataFrame | None
 
@@ -142,8 +143,8 @@ def find_matches(settings: Settings, live: LiveRules, dataset: str, frame: pl.Da
     matches = evaluate_live(live, frame, dataset, history=stored_history(settings))
     segments = None
     if settings.segmentation_enabled:
-        segments = violation_matches(frame, dataset, settings.data_dir, MATCH_EVENT_COLUMNS)
-    return Found(matches, segments)
+        segments = violation_matches(frame, dataset, settings.data_dir)
+    return Found(dataset, matches, segments)
 
 
 def record_found(
@@ -155,34 +156,32 @@ def record_found(
     found: Found,
     report: StreamReport,
 ) -> None:
-    """Write `found` as alerts, one alert batch per `_entry` value (idempotent per entry)."""
+    """Write `found` as alerts, one alert batch per `_entry` value and kind (idempotent per
+    entry): Sigma matches by the hour; correlation hits and segmentation violations, standing
+    patterns (a device reaching many destinations hour after hour), by the day; indicator hits."""
     report.events += frame.height
-    report.matches += found.rules.height
     index = alerts.AssetIndex(session)  # one inventory lookup for the whole batch
     hits = correlation_hits_of(live)
-    for matches, suffix, window in (
-        (found.rules.filter(~hits), "", settings.alert_window_seconds),
-        # a correlation describes a standing pattern (a device reaching many destinations hour
-        # after hour): one alert per group and day, like a segmentation violation
-        (found.rules.filter(hits), "/correlation", max(settings.alert_window_seconds, DAY)),
+    hourly, daily = settings.alert_window_seconds, max(settings.alert_window_seconds, DAY)
+    intel_hits = intel.indicator_matches(session, frame, found.dataset, now=clock.now())
+    for matches, kind, suffix, window in (
+        (found.rules.filter(~hits), "sigma", "", hourly),
+        (found.rules.filter(hits), "sigma", "/correlation", daily),
+        (found.segmentation, "segmentation", "/segmentation", max(daily, SEGMENT_WINDOW)),
+        (intel_hits, "intel", "/intel", hourly),
     ):
+        if matches is None or matches.height == 0:
+            continue
+        report.matches += matches.height
         for (entry,), part in matches.partition_by(ENTRY, as_dict=True).items():
             done = alerts.record_matches(
-                session,
-                part,
-                batch_id=f"{entry}{suffix}",
-                clock=clock,
-                window_seconds=window,
-                samples=settings.alert_sample_events,
-                rule_paths=live.paths,
+                session, part, batch_id=f"{entry}{suffix}", clock=clock, window_seconds=window,
+                samples=settings.alert_sample_events, rule_paths=live.paths, kind=kind,
                 asset_index=index,
-            )
+            )  # fmt: skip
             report.created += len(done.created)
             report.updated += len(done.updated)
             report.suppressed += done.suppressed
-    if found.segmentation is not None:
-        _segmentation(session, settings, clock, found.segmentation, report, index)
-    _intel(session, settings, clock, frame, report, index)
     note_lag(session, _lags(frame, clock.now()))
 
 
@@ -197,55 +196,6 @@ def _detect(
 ) -> None:
     found = find_matches(settings, live, dataset, frame)
     record_found(session, settings, clock, live, frame, found, report)
-
-
-def _intel(
-    session: Session,
-    settings: Settings,
-    clock: Clock,
-    frame: pl.DataFrame,
-    report: StreamReport,
-    index: alerts.AssetIndex,
-) -> None:
-    """Events matching an active threat-intel indicator become alerts (kind `intel`)."""
-    found = intel.indicator_matches(
-        session, frame, now=clock.now(), event_columns=MATCH_EVENT_COLUMNS
-    )
-    report.matches += found.height
-    if found.height == 0:
-        return
-    for (entry,), part in found.partition_by(ENTRY, as_dict=True).items():
-        done = alerts.record_matches(
-            session, part, batch_id=f"{entry}/intel", clock=clock,
-            window_seconds=settings.alert_window_seconds, samples=settings.alert_sample_events,
-            kind="intel", asset_index=index,
-        )  # fmt: skip
-        report.created += len(done.created)
-        report.updated += len(done.updated)
-        report.suppressed += done.suppressed
-
-
-def _segmentation(
-    session: Session,
-    settings: Settings,
-    clock: Clock,
-    found: pl.DataFrame,
-    report: StreamReport,
-    index: alerts.AssetIndex,
-) -> None:
-    """Flows the city's segmentation policy denies become alerts (kind `segmentation`)."""
-    report.matches += found.height
-    if found.height == 0:
-        return
-    for (entry,), part in found.partition_by(ENTRY, as_dict=True).items():
-        done = alerts.record_matches(
-            session, part, batch_id=f"{entry}/segmentation", clock=clock,
-            window_seconds=max(settings.alert_window_seconds, SEGMENT_WINDOW),
-            samples=settings.alert_sample_events, kind="segmentation", asset_index=index,
-        )  # fmt: skip
-        report.created += len(done.created)
-        report.updated += len(done.updated)
-        report.suppressed += done.suppressed
 
 
 def _lags(frame: pl.DataFrame, now: datetime) -> dict[str, float]:

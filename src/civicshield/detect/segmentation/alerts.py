@@ -10,6 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
+from civicshield.detect.live import with_event_columns
 from civicshield.detect.segmentation.evaluate import ACTION, REASON, RULE, SEVERITY, Evaluator
 from civicshield.detect.segmentation.policy import DEFAULT_POLICY, Policy, load_policy
 
@@ -41,11 +42,9 @@ def _evaluator(data_dir: Path) -> Evaluator:
     return _EVALUATORS[key]
 
 
-def violation_matches(
-    frame: pl.DataFrame, dataset: str, data_dir: Path, event_columns: tuple[str, ...]
-) -> pl.DataFrame:
+def violation_matches(frame: pl.DataFrame, dataset: str, data_dir: Path) -> pl.DataFrame:
     """The denied flows of one batch as matches (`rule_id`, `rule_title`, `level`, `author`,
-    `tags`, `event_index` and `event_columns`); empty for datasets that are not flows."""
+    `tags`, `event_index` and the event columns); empty for datasets that are not flows."""
     if (
         dataset not in FLOW_DATASETS
         or frame.height == 0
@@ -75,10 +74,4 @@ def violation_matches(
         pl.lit(["attack.lateral_movement", "attack.t1021", "segmentation"]).alias("tags"),
         pl.col("event_index").cast(pl.Int64),
     )
-    rows = matches.get_column("event_index")
-    present = [c for c in event_columns if c in frame.columns]
-    picked = frame.select(pl.col(c).gather(rows) for c in present).with_columns(
-        pl.lit(None, dtype=pl.String).alias(c) for c in event_columns if c not in present
-    )
-    picked = picked.select(event_columns).with_columns(pl.col("event.dataset").fill_null(dataset))
-    return pl.concat([matches, picked], how="horizontal")
+    return with_event_columns(matches, frame, dataset)
