@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from civicshield import __version__, api, web
+from civicshield.api import taxii
 from civicshield.core.errors import CivicShieldError
 from civicshield.core.settings import Environment, Settings, load_settings
 from civicshield.http import (
@@ -72,11 +73,14 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     )
     app.state.runtime = rt
     api.install(app, rt)
+    taxii.install(app, rt)
     web.install(app, rt)
 
     async def handle(request: Request, exc: Exception) -> Response:
         if request.url.path.startswith("/api/"):
             return api.error_response(request, exc)
+        if request.url.path.startswith(taxii.TAXII_PREFIX + "/"):
+            return taxii.error_response(request, exc)
         return web.error_response(request, exc)
 
     app.add_exception_handler(CivicShieldError, handle)

@@ -23,6 +23,7 @@ from civicshield.core.clock import Clock, SystemClock
 from civicshield.core.events import EventBus
 from civicshield.core.settings import Settings
 from civicshield.incidents import hooks as incidents_hooks
+from civicshield.intel import hooks as intel_hooks
 from civicshield.jobs import JobRegistry
 from civicshield.mail import MailConfig, Mailer
 from civicshield.mail import hooks as mail_hooks
@@ -38,6 +39,7 @@ DEFAULT_PLUGINS: list[object] = [
     accounts_hooks,
     audit_hooks,
     incidents_hooks,
+    intel_hooks,
     mail_hooks,
     rules_hooks,
     telemetry_hooks,

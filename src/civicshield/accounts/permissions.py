@@ -40,6 +40,7 @@ class Permission(StrEnum):
     INCIDENTS_NOTIFY = "incidents:notify"
     INTEL_READ = "intel:read"
     INTEL_MANAGE = "intel:manage"
+    INTEL_APPROVE = "intel:approve"
 
     @property
     def label(self) -> str:
@@ -76,7 +77,12 @@ _LABELS = {
         "Record risk assessments, send legal notices and keep the confidentiality-incident register"
     ),
     Permission.INTEL_READ: N_("See threat-intelligence indicators, sources and exports"),
-    Permission.INTEL_MANAGE: N_("Import threat intelligence and load warninglists"),
+    Permission.INTEL_MANAGE: N_(
+        "Import threat intelligence, manage peers and TAXII collections, prepare publications"
+    ),
+    Permission.INTEL_APPROVE: N_(
+        "Approve the first publication of threat intelligence to a new peer city"
+    ),
 }
 
 _EVERYONE = {Permission.DASHBOARD_VIEW, Permission.PROFILE_SELF}
@@ -122,7 +128,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     # The privacy officer decides on notification and keeps the register (A-2.1 s. 63.9).
     Role.PRIVACY_OFFICER: frozenset(
-        _STAFF | {Permission.AUDIT_READ, Permission.INCIDENTS_READ, Permission.INCIDENTS_NOTIFY}
+        _STAFF
+        | {
+            Permission.AUDIT_READ,
+            Permission.INCIDENTS_READ,
+            Permission.INCIDENTS_NOTIFY,
+            # Personal data must not leave the city: the first publication to a peer is theirs.
+            Permission.INTEL_READ,
+            Permission.INTEL_APPROVE,
+        }
     ),
     # Sector operators keep their own sectors' inventory (the service scopes them).
     Role.SECTOR_OPERATOR: frozenset(

@@ -260,3 +260,14 @@ def sources_command(ctx: typer.Context, json_output: JsonOption = False) -> None
             for s in sources
         ),
     )
+
+
+def _register_more() -> None:
+    # Imported here: those modules may use helpers defined above.
+    from civicshield.cli import intel_peers, intel_publish, intel_taxii
+
+    for module in (intel_taxii, intel_peers, intel_publish):
+        module.register(intel_app)
+
+
+_register_more()

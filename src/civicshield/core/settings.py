@@ -120,6 +120,14 @@ class Settings(BaseSettings):
     incident_hold_policy: Literal["pause", "restart"] = "pause"
     incident_reminder_email: bool = True
 
+    intel_decay_days: dict[str, int] = Field(default_factory=dict)  # kind -> days (ipv4, domain, …)
+    intel_default_tlp: Literal["clear", "green", "amber", "amber+strict", "red"] = "amber"
+    intel_pull_minutes: int = Field(default=60, ge=1)  # how often subscriptions are pulled
+    intel_pull_retries: int = Field(default=4, ge=0, le=10)
+    intel_pull_timeout_seconds: float = Field(default=30.0, gt=0)
+    taxii_max_content_length: int = Field(default=10 * 1024 * 1024, ge=1024)
+    taxii_page_size: int = Field(default=100, ge=1, le=10_000)
+
     redis_url: str | None = None  # set: ingest goes to Redis Streams for `worker detect`
     stream_maxlen: int = Field(default=1_000_000, ge=1000)  # events per dataset stream, approx.
     stream_group: str = "civicshield-detect"

@@ -6,6 +6,7 @@ from civicshield.assets.models import Asset, AssetChange, Software
 from civicshield.audit.models import AuditEntry, AuditHead
 from civicshield.incidents.models import Case, CaseAlert, CaseChange, CaseTask
 from civicshield.intel.models import IntelIndicator, IntelObject, IntelSource, IntelWarninglist
+from civicshield.intel.taxii.models import TaxiiApiRoot
 from civicshield.jobs.models import Job, JobLogLine, JobSchedule
 from civicshield.store import Base
 from civicshield.telemetry.models import IngestMinute, IngestSource, SavedHunt
@@ -43,6 +44,7 @@ __all__ = [
     "SavedHunt",
     "Software",
     "Suppression",
+    "TaxiiApiRoot",
     "User",
     "UserSession",
 ]

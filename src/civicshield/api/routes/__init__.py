@@ -16,6 +16,8 @@ from civicshield.api.routes import (
     incidents_timeline,
     ingest,
     intel,
+    intel_peers,
+    intel_publish,
     jobs,
     me,
     meta,
@@ -33,7 +35,7 @@ API_PREFIX = "/api/v1"
 api_router = APIRouter(prefix=API_PREFIX)
 for _module in (
     health, meta, me, users, tokens, audit, jobs, rules, segmentation, assets, vulns, events,
-    ingest, alerts, intel,
+    ingest, alerts, intel_peers, intel_publish, intel,
     # before incidents: /incidents/register, /metrics and /clocks are not case ids
     incidents_notices, incidents_timeline, incidents_clocks, incidents, incidents_evidence,
 ):  # fmt: skip

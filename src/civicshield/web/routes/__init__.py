@@ -20,6 +20,9 @@ from civicshield.web.routes import (
     incidents_evidence,
     incidents_notices,
     incidents_timeline,
+    intel,
+    intel_peers,
+    intel_publish,
     jobs,
     preferences,
     profile,
@@ -64,4 +67,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     incidents_detail.router,
     incidents_clocks.router,
     incidents_evidence.router,
+    intel_peers.router,  # before intel: /intel/peers and /intel/publish are not ids
+    intel_publish.router,
+    intel.router,
 )
