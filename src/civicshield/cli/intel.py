@@ -84,9 +84,12 @@ def import_command(
         fail(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
     rt = state(ctx).runtime()
     actor, clock = cli_actor(), rt.clock
+    decay = dict(rt.settings.intel_decay_days)
     with rt.session() as session:
         if fmt == "misp-feed":
-            report = intel.import_misp_feed(session, location, actor=actor, clock=clock)
+            report = intel.import_misp_feed(
+                session, location, actor=actor, clock=clock, decay_days=decay
+            )
         elif intel.is_url(location):
             fail("only --format misp-feed reads from a URL; download the file first")
         elif fmt == "csv":
@@ -97,12 +100,15 @@ def import_command(
             except (OSError, UnicodeDecodeError) as exc:
                 fail(f"{location}: cannot read: {exc}")
             report = intel.import_csv(
-                session, text, mapping=mapping, location=location, actor=actor, clock=clock
-            )
+                session, text, mapping=mapping, location=location, actor=actor, clock=clock,
+                decay_days=decay,
+            )  # fmt: skip
         else:
             data = _read_json(Path(location))
             func = intel.import_stix if fmt == "stix" else intel.import_misp_event
-            report = func(session, data, location=location, actor=actor, clock=clock)
+            report = func(
+                session, data, location=location, actor=actor, clock=clock, decay_days=decay
+            )
     if json_output:
         emit_json(report.as_dict())
     else:

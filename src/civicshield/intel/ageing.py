@@ -14,6 +14,8 @@ DEFAULT_DECAY_DAYS: dict[str, int] = {
     "ipv4": 30,
     "ipv6": 30,
     "port": 30,
+    "dst_ip_port": 30,
+    "src_ip_port": 30,
     "domain": 90,
     "url": 90,
     "email": 90,

@@ -7,8 +7,9 @@ Attribute type -> STIX pattern (STIX 2.1 Part 5; the choices follow MISP's misp-
 keeps the indicator matchable):
   ip-src, ip-dst               [ipv4-addr:value = 'v'] (ipv6-addr when the value has ':')
   ip-src|port, ip-dst|port     [network-traffic:dst_ref.value = 'ip' AND
-                                network-traffic:dst_port = p] (faithful; stored "not
-                                matchable" until the engine matches AND)
+                                network-traffic:dst_port = p] (src_ref/src_port for
+                                ip-src|port): matched when one flow carries both (lookup
+                                kinds dst_ip_port / src_ip_port)
   domain, hostname             [domain-name:value = 'v']
   url                          [url:value = 'v']
   md5, sha1, sha256            [file:hashes.MD5 = 'v'], 'SHA-1', 'SHA-256'
@@ -16,11 +17,12 @@ keeps the indicator matchable):
   email, email-src, email-dst  [email-addr:value = 'v']
   filename                     [file:name = 'v'] (kept, not matchable)
   regkey, regkey|value         [windows-registry-key:key = 'k'] (kept, not matchable)
-Other types are refused with the reason. Markings: a `tlp:*` tag (attribute first, then
-event; tlp:white reads as CLEAR) wins; otherwise the distribution level: 0 (organisation
-only) -> AMBER+STRICT, 1 (community) and 4 (sharing group) -> AMBER, 2 (connected
-communities) -> GREEN, 3 (all) -> CLEAR; 5 (inherit) takes the event's. Other tags become
-`labels`.
+Other types (`domain|ip` and `hostname|port` among them: STIX has no single-object form for
+them that one event can be matched against) are refused with the reason. Markings: a `tlp:*`
+tag (attribute first, then event; tlp:white reads as CLEAR) wins; otherwise the distribution
+level: 0 (organisation only) -> AMBER+STRICT, 1 (community) and 4 (sharing group) -> AMBER,
+2 (connected communities) -> GREEN, 3 (all) -> CLEAR; 5 (inherit) takes the event's. Other
+tags become `labels`.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ Exact values (IPv4 hosts, domains, URLs, hashes, e-mail addresses, ports) are ha
 the event columns; IPv4 networks are one join per distinct prefix length (the address masked to
 that length against the networks' addresses); a domain indicator also matches its subdomains
 (each event domain's suffixes are joined); IPv6, rare in city telemetry, is looked up per
-distinct address.
+distinct address. An address-and-port lookup (`dst_ip_port`, `src_ip_port`) is a join on
+both the address (masked to its prefix) and the port of the same side of one event.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "email": ("email.from.address", "email.to.address", "user.email"),
     "port": ("destination.port",),
 }
+# address-and-port kinds -> (address column, port column) of one side of a flow
+PAIRS: dict[str, tuple[str, str]] = {
+    "dst_ip_port": ("destination.ip", "destination.port"),
+    "src_ip_port": ("source.ip", "source.port"),
+}
 _MAX_LABELS = 12  # suffixes tried per event domain
 
 
@@ -58,6 +64,9 @@ class IndicatorIndex:
     exact: dict[str, pl.DataFrame] = field(default_factory=dict)  # kind -> (value, indicator)
     v4_nets: dict[int, pl.DataFrame] = field(default_factory=dict)  # prefix -> (net, indicator)
     v6_nets: list[tuple[ipaddress.IPv6Network, str]] = field(default_factory=list)
+    # kind -> prefix -> (net, port, indicator); IPv6 pairs are checked per distinct address
+    v4_pairs: dict[str, dict[int, pl.DataFrame]] = field(default_factory=dict)
+    v6_pairs: dict[str, list[tuple[ipaddress.IPv6Network, int, str]]] = field(default_factory=dict)
     size: int = 0
 
     @classmethod
@@ -65,6 +74,9 @@ class IndicatorIndex:
         """`items`: (indicator id, its compiled lookups)."""
         values: dict[str, list[tuple[object, str]]] = defaultdict(list)
         v4: dict[int, list[tuple[int, str]]] = defaultdict(list)
+        pairs: dict[str, dict[int, list[tuple[int, int, str]]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
         index = cls()
         for indicator, lookups in items:
             index.size += 1
@@ -77,6 +89,14 @@ class IndicatorIndex:
                         v4[net.prefixlen].append((int(net.network_address), indicator))
                 elif lk.kind == "ipv6":
                     index.v6_nets.append((ipaddress.IPv6Network(str(lk.value)), indicator))
+                elif lk.kind in PAIRS:
+                    text, _, port = str(lk.value).rpartition("|")
+                    pair = ipaddress.ip_network(text)
+                    if isinstance(pair, ipaddress.IPv6Network):
+                        index.v6_pairs.setdefault(lk.kind, []).append((pair, int(port), indicator))
+                    else:
+                        address = int(pair.network_address)
+                        pairs[lk.kind][pair.prefixlen].append((address, int(port), indicator))
                 else:
                     values[lk.kind].append((lk.value, indicator))
         for kind, rows in values.items():
@@ -90,6 +110,14 @@ class IndicatorIndex:
                 {"_v": [n[0] for n in nets], "indicator": [n[1] for n in nets]},
                 schema={"_v": pl.Int64, "indicator": pl.String},
             ).unique()
+        for kind, by_prefix in pairs.items():
+            index.v4_pairs[kind] = {
+                prefix: pl.DataFrame(
+                    rows, schema={"_v": pl.Int64, "_p": pl.Int64, "indicator": pl.String},
+                    orient="row",
+                ).unique()
+                for prefix, rows in by_prefix.items()
+            }  # fmt: skip
         return index
 
     def match(self, events: pl.DataFrame) -> pl.DataFrame:
@@ -102,6 +130,9 @@ class IndicatorIndex:
                 if column not in frame.columns:
                     continue
                 found.extend(self._match_column(frame, kind, column))
+        for kind, (address, port) in PAIRS.items():
+            if address in frame.columns and port in frame.columns:
+                found.extend(self._match_pair(frame, kind, address, port))
         if not found:
             return pl.DataFrame(schema={"event_index": pl.UInt32, "indicator": pl.String,
                                         "field": pl.String, "value": pl.String})  # fmt: skip
@@ -144,6 +175,50 @@ class IndicatorIndex:
             for f in out
             if f.height
         ]
+
+    def _match_pair(
+        self, frame: pl.DataFrame, kind: str, address: str, port: str
+    ) -> list[pl.DataFrame]:
+        if kind not in self.v4_pairs and kind not in self.v6_pairs:
+            return []
+        base = frame.select(
+            "event_index",
+            pl.col(address).cast(pl.String).alias("value"),
+            pl.col(port).cast(pl.Int64, strict=False).alias("_p"),
+        ).drop_nulls()
+        out: list[pl.DataFrame] = []
+        numbered = base.with_columns(_ip4_int(pl.col("value")).alias("_n")).drop_nulls("_n")
+        for prefix, nets in self.v4_pairs.get(kind, {}).items():
+            mask = (0xFFFFFFFF << (32 - prefix)) & 0xFFFFFFFF
+            masked = numbered.with_columns((pl.col("_n") & mask).alias("_m"))
+            out.append(masked.join(nets, left_on=["_m", "_p"], right_on=["_v", "_p"]))
+        if kind in self.v6_pairs:
+            rows: list[tuple[str, int, str]] = []
+            for value, number in base.select("value", "_p").unique().iter_rows():
+                try:
+                    ip = ipaddress.ip_address(value)
+                except ValueError:
+                    continue
+                rows.extend(
+                    (value, number, ind)
+                    for net, p, ind in self.v6_pairs[kind]
+                    if p == number and ip.version == 6 and ip in net
+                )
+            hits = pl.DataFrame(rows, schema={"value": pl.String, "_p": pl.Int64,
+                                              "indicator": pl.String}, orient="row")  # fmt: skip
+            out.append(base.join(hits, on=["value", "_p"]))
+        label = f"{address}+{port}"
+        return [
+            f.select(
+                "event_index", "indicator", pl.lit(label).alias("field"),
+                pl.when(pl.col("value").str.contains(":", literal=True))
+                .then(pl.format("[{}]:{}", "value", "_p"))
+                .otherwise(pl.format("{}:{}", "value", "_p"))
+                .alias("value"),
+            )
+            for f in out
+            if f.height
+        ]  # fmt: skip
 
     def _v6(self, base: pl.DataFrame) -> pl.DataFrame:
         rows: list[tuple[str, str]] = []

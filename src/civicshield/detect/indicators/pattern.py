@@ -2,9 +2,16 @@
 
 The subset cities meet, and the fast path: observation expressions of comparison expressions
 joined by OR, each an equality (or `ISSUBSET` for networks) on one of the observable types
-below; `[a] OR [b]` is the same as `[a OR b]`. Anything else — AND (one event must carry both
-sides), FOLLOWEDBY, qualifiers (WITHIN, REPEATS, START/STOP), other operators, other objects —
-is refused with the reason, so the caller can report it, never silently dropped.
+below; `[a] OR [b]` is the same as `[a OR b]`. One AND is understood: an address and a port of
+the same side of a flow (`[network-traffic:dst_ref.value = 'ip' AND network-traffic:dst_port =
+p]`, `src_…` alike, as MISP's `ip-dst|port` becomes), optionally with the redundant
+`…_ref.type = 'ipv4-addr'`; it compiles to one `dst_ip_port` / `src_ip_port` lookup whose value
+is `network|port`, matched when one event carries both. Anything else — other ANDs,
+FOLLOWEDBY, qualifiers (WITHIN, REPEATS, START/STOP), other operators, other objects — is
+refused with the reason, so the caller can report it, never silently dropped.
+
+`network-traffic:dst_ref.value` alone is matched on either side of a flow (a deliberate
+widening: any flow touching the address), unlike a pattern matcher over STIX observations.
 
 Grammar facts: STIX 2.1 Part 5 (Patterning), §9 (grammar) and §6 (operators).
 """
@@ -18,7 +25,10 @@ from dataclasses import dataclass
 __all__ = ["KINDS", "Lookup", "PatternError", "compile_pattern"]
 
 # kind -> what it is matched against (see index.py)
-KINDS = ("ipv4", "ipv6", "domain", "url", "md5", "sha1", "sha256", "email", "port")
+KINDS = (
+    "ipv4", "ipv6", "domain", "url", "md5", "sha1", "sha256", "email", "port",
+    "dst_ip_port", "src_ip_port",
+)  # fmt: skip
 
 
 class PatternError(ValueError):
@@ -58,6 +68,9 @@ _PATHS = {
     ("network-traffic", "dst_port"): "port",
     ("network-traffic", "dst_ref.value"): "ip",
     ("network-traffic", "src_ref.value"): "ip",
+    ("network-traffic", "src_port"): "port",
+    ("network-traffic", "dst_ref.type"): "reftype",
+    ("network-traffic", "src_ref.type"): "reftype",
 }
 _HEX = {"md5": 32, "sha1": 40, "sha256": 64}
 
@@ -79,6 +92,11 @@ def _tokens(text: str) -> list[tuple[str, str]]:
 
 
 def _value(kind: str, raw: str, op: str) -> Lookup:
+    if kind == "reftype":
+        text = raw[1:-1] if raw.startswith("'") else raw
+        if text not in ("ipv4-addr", "ipv6-addr"):
+            raise PatternError(f"_ref.type {text!r} is not ipv4-addr or ipv6-addr")
+        return Lookup(kind, text)
     if kind == "port":
         if not raw.lstrip("-").isdigit() or not 0 <= int(raw) <= 65535:
             raise PatternError(f"dst_port {raw} is not a port number")
@@ -103,7 +121,7 @@ def _value(kind: str, raw: str, op: str) -> Lookup:
     return Lookup(kind, text)
 
 
-def _comparison(tokens: list[tuple[str, str]], i: int) -> tuple[Lookup, int]:
+def _comparison(tokens: list[tuple[str, str]], i: int) -> tuple[str, Lookup, int]:
     if i + 2 >= len(tokens) or tokens[i][0] != "word" or ":" not in tokens[i][1]:
         raise PatternError("expected a comparison like [ipv4-addr:value = '198.51.100.7']")
     obj, _, path = tokens[i][1].partition(":")
@@ -119,7 +137,39 @@ def _comparison(tokens: list[tuple[str, str]], i: int) -> tuple[Lookup, int]:
     value_kind, raw = tokens[i + 2]
     if value_kind not in ("str", "num"):
         raise PatternError(f"expected a value after {op}")
-    return _value(kind, raw, op), i + 3
+    return f"{obj.lower()}:{path.lower()}", _value(kind, raw, op), i + 3
+
+
+def _conjunction(terms: list[tuple[str, Lookup]]) -> Lookup:
+    """Comparisons joined by AND: alone, itself; an address and a port of one flow side, one
+    `*_ip_port` lookup; anything else is refused."""
+    if len(terms) == 1:
+        path, lookup = terms[0]
+        if lookup.kind == "reftype":
+            raise PatternError(f"{path} alone says nothing to match")
+        if path == "network-traffic:src_port":
+            raise PatternError("network-traffic:src_port alone is not matched (only dst_port)")
+        return lookup
+    sides = {path.partition(":")[2][:3] for path, _ in terms}
+    ips = [lk for path, lk in terms if path.endswith("_ref.value")]
+    ports = [lk for path, lk in terms if path.endswith("_port")]
+    types = [lk for _, lk in terms if lk.kind == "reftype"]
+    if (
+        any(not path.startswith("network-traffic:") for path, _ in terms)
+        or len(sides) != 1
+        or len(ips) != 1
+        or len(ports) != 1
+        or len(types) != len(terms) - 2
+    ):
+        raise PatternError(
+            "AND inside an observation is matched only for an address and a port of the same "
+            "side of a flow ([network-traffic:dst_ref.value = 'ip' AND "
+            "network-traffic:dst_port = p])"
+        )
+    net = ipaddress.ip_network(str(ips[0].value))
+    if any(str(t.value) != f"ipv{net.version}-addr" for t in types):
+        raise PatternError(f"_ref.type does not agree with the address {net}")
+    return Lookup(f"{sides.pop()}_ip_port", f"{net}|{ports[0].value}")
 
 
 def compile_pattern(pattern: str) -> tuple[Lookup, ...]:
@@ -131,14 +181,19 @@ def compile_pattern(pattern: str) -> tuple[Lookup, ...]:
         if tokens[i][0] != "lbr":
             raise PatternError("an observation expression starts with [")
         i += 1
-        while True:
-            lookup, i = _comparison(tokens, i)
-            found.append(lookup)
-            if i < len(tokens) and tokens[i] == ("word", "OR"):
+        terms: list[tuple[str, Lookup]] = []
+        while True:  # AND binds tighter than OR (STIX 2.1 Part 5, §6)
+            path, lookup, i = _comparison(tokens, i)
+            terms.append((path, lookup))
+            word = tokens[i][1].upper() if i < len(tokens) and tokens[i][0] == "word" else ""
+            if word == "AND":
                 i += 1
                 continue
-            if i < len(tokens) and tokens[i][0] == "word" and tokens[i][1].upper() == "AND":
-                raise PatternError("AND inside an observation needs one event with both values")
+            found.append(_conjunction(terms))
+            terms = []
+            if word == "OR":
+                i += 1
+                continue
             break
         if i >= len(tokens) or tokens[i][0] != "rbr":
             raise PatternError("an observation expression ends with ]")
