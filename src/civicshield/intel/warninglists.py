@@ -36,6 +36,9 @@ KIND_ATTRIBUTES: dict[str, frozenset[str]] = {
         {"email", "email-src", "email-dst", "target-email", "whois-registrant-email"}
     ),
     "port": frozenset({"port"}),
+    # address+port pairs (MISP ip-dst|port / ip-src|port): the address part is checked
+    "dst_ip_port": frozenset({"ip-dst|port", "ip-dst"}),
+    "src_ip_port": frozenset({"ip-src|port", "ip-src"}),
 }
 
 
@@ -140,6 +143,12 @@ class WarninglistMatcher:
     def find_all(self, kind: str, value: str) -> list[tuple[str, str]]:
         """Every (list, entry) that `value` of lookup kind `kind` is on, by list name."""
         attrs = KIND_ATTRIBUTES.get(kind, frozenset())
+        if kind in ("dst_ip_port", "src_ip_port"):  # "network|port": the address decides
+            value = value.rpartition("|")[0]
+            kind = "ipv6" if ":" in value else "ipv4"
+            if "/" in value:
+                net = ipaddress.ip_network(value, strict=False)
+                value = str(net.network_address) if net.num_addresses == 1 else value
         hits = []
         for wl in self._lists:
             if wl.matching_attributes and not attrs & set(wl.matching_attributes):

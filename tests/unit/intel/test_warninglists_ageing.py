@@ -59,6 +59,13 @@ def test_each_list_type(matcher: WarninglistMatcher) -> None:
     assert matcher.find("domain", "d41d8cd98f00b204e9800998ecf8427e") is None
 
 
+def test_address_and_port_pairs_are_judged_by_their_address(matcher: WarninglistMatcher) -> None:
+    # MISP ip-dst|port compiles to a `dst_ip_port` lookup "network|port".
+    assert matcher.find("dst_ip_port", "10.1.2.3/32|23") == ("rfc1918", "10.0.0.0/8")
+    assert matcher.find("src_ip_port", "fe80::1/128|4444") is not None
+    assert matcher.find("dst_ip_port", "8.8.4.4/32|53") is None
+
+
 def test_suppressed_indicators_are_kept_but_not_used(runtime: Runtime) -> None:
     private = indicator("[ipv4-addr:value = '192.168.1.10']")
     evil = indicator("[ipv4-addr:value = '45.33.32.156']")
