@@ -22,7 +22,7 @@ from civicshield.intel.misp import event_to_stix
 from civicshield.intel.models import IntelObject, IntelSource
 from civicshield.intel.report import ImportReport
 from civicshield.intel.stix_objects import StixRecord, read_bundle, read_object
-from civicshield.intel.store import StoreContext, source_for, store_records
+from civicshield.intel.store import StoreContext, record_provenance, source_for, store_records
 from civicshield.intel.warninglists_store import current_matcher
 
 __all__ = ["import_csv", "import_misp_event", "import_misp_feed", "import_stix"]
@@ -86,24 +86,43 @@ def import_stix(
     clock: Clock,
     name: str = "",
     decay_days: Decay = None,
+    kind: str = "stix",
+    provenance: Mapping[str, Any] | None = None,
 ) -> ImportReport:
-    """A STIX 2.1 bundle (parsed JSON). Bad objects are refused, the rest stored."""
+    """A STIX 2.1 bundle (parsed JSON). Bad objects are refused, the rest stored. `kind`
+    names the source kind ("taxii" for objects added to or pulled from a collection);
+    `provenance` is kept on the provenance row of every version received."""
     report = ImportReport(source=location)
     try:
         records = read_bundle(data, report)
     except ValueError as exc:
         raise Invalid(f"{location}: {exc}") from None
     source = source_for(
-        session, kind="stix", name=name or location, location=location, now=clock.now()
+        session, kind=kind, name=name or location, location=location, now=clock.now()
     )
     store_records(
-        session, records, source=source, report=report, ctx=_context(session, clock, decay_days)
+        session,
+        records,
+        source=source,
+        report=report,
+        ctx=_context(session, clock, decay_days),
+        provenance=provenance,
     )
-    return _finish(session, source, report, actor=actor, clock=clock, kind="stix")
+    return _finish(session, source, report, actor=actor, clock=clock, kind=kind)
+
+
+def _event_uuid(data: Any) -> str:
+    event = data.get("Event") if isinstance(data, dict) else None
+    return str(event.get("uuid", "")) if isinstance(event, dict) else ""
 
 
 def _store_event(
-    session: Session, data: Any, source: IntelSource, ctx: StoreContext, label: str
+    session: Session,
+    data: Any,
+    source: IntelSource,
+    ctx: StoreContext,
+    label: str,
+    provenance: Mapping[str, Any] | None = None,
 ) -> ImportReport:
     report = ImportReport(source=label)
     try:
@@ -112,7 +131,10 @@ def _store_event(
         report.refuse("$", str(exc))
         return report
     records = _validated(items, report)
-    store_records(session, records, source=source, report=report, ctx=ctx)
+    detail = dict(provenance or {})
+    if uuid := _event_uuid(data):
+        detail["misp_event_uuid"] = uuid
+    store_records(session, records, source=source, report=report, ctx=ctx, provenance=detail)
     return report
 
 
@@ -124,12 +146,14 @@ def import_misp_event(
     actor: Actor,
     clock: Clock,
     decay_days: Decay = None,
+    provenance: Mapping[str, Any] | None = None,
 ) -> ImportReport:
     """One MISP event (`{"Event": {...}}`, as MISP's API and feeds write it)."""
     source = source_for(
         session, kind="misp-event", name=location, location=location, now=clock.now()
     )
-    report = _store_event(session, data, source, _context(session, clock, decay_days), location)
+    ctx = _context(session, clock, decay_days)
+    report = _store_event(session, data, source, ctx, location, provenance)
     if report.refused and report.refused[0].path == "$" and report.read == 0:
         raise Invalid(f"{location}: {report.refused[0].reason}")
     return _finish(session, source, report, actor=actor, clock=clock, kind="misp-event")
@@ -174,7 +198,7 @@ def import_misp_feed(
         except Invalid as exc:
             report.refuse(file_name, exc.detail)
             continue
-        part = _store_event(session, data, source, ctx, file_name)
+        part = _store_event(session, data, source, ctx, file_name, {"file": file_name})
         part.refused = [type(r)(f"{file_name}:{r.path}", r.reason, r.stix_id) for r in part.refused]
         report.merge(part)
         if stamp:
@@ -192,6 +216,7 @@ def import_csv(
     actor: Actor,
     clock: Clock,
     decay_days: Decay = None,
+    provenance: Mapping[str, Any] | None = None,
 ) -> ImportReport:
     """A CSV file (`column=type,…`) or a plain list (one type). Values already held are
     unchanged (their ids are derived from type and value)."""
@@ -205,21 +230,33 @@ def import_csv(
     for place, reason in refused:
         report.read += 1
         report.refuse(place, reason)
-    held = set(
-        session.scalars(
-            select(IntelObject.stix_id).where(IntelObject.stix_id.in_([o["id"] for _, o in items]))
-        )
-    ) if items else set()  # fmt: skip
+    # stix id -> its latest stored version (rows come oldest first, the last one wins)
+    held: dict[str, int | None] = dict(
+        session.execute(
+            select(IntelObject.stix_id, IntelObject.id)
+            .where(IntelObject.stix_id.in_([o["id"] for _, o in items]))
+            .order_by(IntelObject.modified_key)
+        ).all()
+    ) if items else {}  # fmt: skip
     fresh = []
+    again: list[int] = []
     for place, obj in items:
         if obj["id"] in held:
             report.read += 1
             report.unchanged += 1
+            if (object_id := held[obj["id"]]) is not None:
+                again.append(object_id)
         else:
-            held.add(obj["id"])
+            held[obj["id"]] = None  # a repeat later in this file is unchanged
             fresh.append((place, obj))
+    record_provenance(session, again, source=source, now=clock.now(), detail=provenance)
     records = _validated(fresh, report)
     store_records(
-        session, records, source=source, report=report, ctx=_context(session, clock, decay_days)
+        session,
+        records,
+        source=source,
+        report=report,
+        ctx=_context(session, clock, decay_days),
+        provenance=provenance,
     )
     return _finish(session, source, report, actor=actor, clock=clock, kind="csv")

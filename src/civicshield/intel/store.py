@@ -2,7 +2,10 @@
 
 A version is (STIX id, `modified`): the same pair again is unchanged, a new `modified` a new
 version. An indicator row always reflects the latest version (whatever order versions arrive
-in): its pattern compiled into lookups once, here, or the reason it cannot be matched."""
+in): its pattern compiled into lookups once, here, or the reason it cannot be matched.
+
+Every version received, stored or unchanged, gets one provenance row (which source, when, and
+what the sender said about it), written in one bulk insert per call."""
 
 from __future__ import annotations
 
@@ -10,13 +13,14 @@ import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from civicshield.detect.indicators import Lookup, PatternError, compile_pattern
 from civicshield.intel.ageing import expires_at
-from civicshield.intel.models import IntelIndicator, IntelObject, IntelSource
+from civicshield.intel.models import IntelIndicator, IntelObject, IntelProvenance, IntelSource
 from civicshield.intel.report import ImportReport
 from civicshield.intel.stix_objects import StixRecord, modified_key
 from civicshield.intel.tlp import tlp_of_refs
@@ -25,6 +29,7 @@ from civicshield.intel.warninglists import WarninglistMatcher
 __all__ = [
     "StoreContext",
     "lookup_text",
+    "record_provenance",
     "refresh_indicator",
     "source_for",
     "store_records",
@@ -61,47 +66,79 @@ def store_records(
     source: IntelSource | None,
     report: ImportReport,
     ctx: StoreContext,
+    provenance: Mapping[str, Any] | None = None,
 ) -> None:
+    """Store the new versions among `records`; record where every one of them came from
+    (`provenance` is the detail kept on each row: peer, collection, date_added, event uuid)."""
     touched: set[str] = set()
+    received: list[int] = []
     for rec in records:
         key = modified_key(rec.modified)
-        held = session.scalars(
-            select(IntelObject.modified_key).where(IntelObject.stix_id == rec.stix_id)
-        ).all()
+        query = select(IntelObject.modified_key, IntelObject.id)
+        held: dict[str, int] = dict(
+            session.execute(query.where(IntelObject.stix_id == rec.stix_id)).all()
+        )
         if key in held:
             report.unchanged += 1
+            received.append(held[key])
             continue
         if held:
             report.new_versions += 1
         else:
             report.new += 1
-        session.add(
-            IntelObject(
-                stix_id=rec.stix_id,
-                type=rec.type,
-                spec_version=rec.spec_version,
-                created=rec.created,
-                modified_key=key,
-                modified=rec.modified,
-                revoked=rec.revoked,
-                valid_from=rec.valid_from,
-                valid_until=rec.valid_until,
-                confidence=rec.confidence,
-                labels=rec.labels,
-                created_by_ref=rec.created_by_ref,
-                object_marking_refs=rec.object_marking_refs,
-                body=rec.body,
-                source_id=source.id if source else None,
-                imported_at=ctx.now,
-            )
+        row = IntelObject(
+            stix_id=rec.stix_id,
+            type=rec.type,
+            spec_version=rec.spec_version,
+            created=rec.created,
+            modified_key=key,
+            modified=rec.modified,
+            revoked=rec.revoked,
+            valid_from=rec.valid_from,
+            valid_until=rec.valid_until,
+            confidence=rec.confidence,
+            labels=rec.labels,
+            created_by_ref=rec.created_by_ref,
+            object_marking_refs=rec.object_marking_refs,
+            body=rec.body,
+            source_id=source.id if source else None,
+            imported_at=ctx.now,
         )
+        session.add(row)
         session.flush()
+        received.append(row.id)
         if rec.type == "indicator":
             touched.add(rec.stix_id)
+    record_provenance(session, received, source=source, now=ctx.now, detail=provenance)
     for stix_id in sorted(touched):
-        row = refresh_indicator(session, stix_id, ctx)
-        if row.not_matchable:
+        row_ind = refresh_indicator(session, stix_id, ctx)
+        if row_ind.not_matchable:
             report.not_matchable += 1
+
+
+def record_provenance(
+    session: Session,
+    object_ids: Sequence[int],
+    *,
+    source: IntelSource | None,
+    now: datetime,
+    detail: Mapping[str, Any] | None = None,
+) -> None:
+    """One provenance row per received version, in one bulk insert."""
+    if not object_ids:
+        return
+    base = dict(detail or {})
+    if source is not None:
+        base.setdefault("source_kind", source.kind)
+        base.setdefault("location", source.location)
+    source_id = source.id if source else None
+    session.execute(
+        insert(IntelProvenance),
+        [
+            {"object_id": oid, "source_id": source_id, "received_at": now, "detail": base}
+            for oid in object_ids
+        ],
+    )
 
 
 def lookup_text(kind: str, value: str | int) -> str:
