@@ -31,10 +31,13 @@ __all__ = [
     "lookup_text",
     "record_provenance",
     "refresh_indicator",
+    "refresh_indicators",
     "source_for",
     "store_records",
     "suppression_of",
 ]
+
+_CHUNK = 500  # ids per IN (...) query: well under SQLite's bound-parameter limit
 
 
 @dataclass
@@ -59,6 +62,17 @@ def source_for(
     return source
 
 
+def _held_versions(session: Session, stix_ids: Sequence[str]) -> dict[tuple[str, str], int]:
+    """(STIX id, version key) -> row id of what the store already holds, in chunks."""
+    held: dict[tuple[str, str], int] = {}
+    query = select(IntelObject.stix_id, IntelObject.modified_key, IntelObject.id)
+    for start in range(0, len(stix_ids), _CHUNK):
+        chunk = stix_ids[start : start + _CHUNK]
+        for stix_id, key, row_id in session.execute(query.where(IntelObject.stix_id.in_(chunk))):
+            held[(stix_id, key)] = row_id
+    return held
+
+
 def store_records(
     session: Session,
     records: Sequence[StixRecord],
@@ -69,20 +83,19 @@ def store_records(
     provenance: Mapping[str, Any] | None = None,
 ) -> None:
     """Store the new versions among `records`; record where every one of them came from
-    (`provenance` is the detail kept on each row: peer, collection, date_added, event uuid)."""
+    (`provenance` is the detail kept on each row: peer, collection, date_added, event uuid).
+    Set-wise: one query per chunk of ids for what is held, one insert for what is new."""
+    held = _held_versions(session, sorted({rec.stix_id for rec in records}))
+    known_ids = {stix_id for stix_id, _ in held}
     touched: set[str] = set()
-    received: list[int] = []
+    received: list[int | IntelObject] = []
     for rec in records:
         key = modified_key(rec.modified)
-        query = select(IntelObject.modified_key, IntelObject.id)
-        held: dict[str, int] = dict(
-            session.execute(query.where(IntelObject.stix_id == rec.stix_id)).all()
-        )
-        if key in held:
+        if (rec.stix_id, key) in held:
             report.unchanged += 1
-            received.append(held[key])
+            received.append(held[(rec.stix_id, key)])
             continue
-        if held:
+        if rec.stix_id in known_ids:
             report.new_versions += 1
         else:
             report.new += 1
@@ -105,13 +118,17 @@ def store_records(
             imported_at=ctx.now,
         )
         session.add(row)
-        session.flush()
-        received.append(row.id)
+        held[(rec.stix_id, key)] = -1  # the same version twice in one batch: stored once
+        known_ids.add(rec.stix_id)
+        received.append(row)
         if rec.type == "indicator":
             touched.add(rec.stix_id)
-    record_provenance(session, received, source=source, now=ctx.now, detail=provenance)
-    for stix_id in sorted(touched):
-        row_ind = refresh_indicator(session, stix_id, ctx)
+    session.flush()  # one multi-row insert; the rows get their ids
+    ids = [item if isinstance(item, int) else item.id for item in received]
+    record_provenance(
+        session, [i for i in ids if i > 0], source=source, now=ctx.now, detail=provenance
+    )
+    for row_ind in refresh_indicators(session, sorted(touched), ctx):
         if row_ind.not_matchable:
             report.not_matchable += 1
 
@@ -163,12 +180,38 @@ def suppression_of(
 
 def refresh_indicator(session: Session, stix_id: str, ctx: StoreContext) -> IntelIndicator:
     """Recompute the indicator row of `stix_id` from its latest version."""
-    current = session.scalars(
-        select(IntelObject)
-        .where(IntelObject.stix_id == stix_id)
-        .order_by(IntelObject.modified_key.desc())
-        .limit(1)
-    ).one()
+    return refresh_indicators(session, [stix_id], ctx)[0]
+
+
+def refresh_indicators(
+    session: Session, stix_ids: Sequence[str], ctx: StoreContext
+) -> list[IntelIndicator]:
+    """Recompute the indicator rows of `stix_ids` from their latest versions, in chunks."""
+    out: list[IntelIndicator] = []
+    for start in range(0, len(stix_ids), _CHUNK):
+        chunk = list(stix_ids[start : start + _CHUNK])
+        latest: dict[str, IntelObject] = {}
+        for obj in session.scalars(select(IntelObject).where(IntelObject.stix_id.in_(chunk))):
+            if obj.stix_id not in latest or obj.modified_key > latest[obj.stix_id].modified_key:
+                latest[obj.stix_id] = obj
+        rows = {
+            row.stix_id: row
+            for row in session.scalars(
+                select(IntelIndicator).where(IntelIndicator.stix_id.in_(chunk))
+            )
+        }
+        for stix_id in chunk:
+            row = rows.get(stix_id)
+            if row is None:
+                row = IntelIndicator(stix_id=stix_id)
+                session.add(row)
+            _fill(row, latest[stix_id], ctx)
+            out.append(row)
+    session.flush()
+    return out
+
+
+def _fill(row: IntelIndicator, current: IntelObject, ctx: StoreContext) -> None:
     body = current.body
     pattern = str(body.get("pattern", ""))
     pattern_type = str(body.get("pattern_type", ""))
@@ -183,10 +226,6 @@ def refresh_indicator(session: Session, stix_id: str, ctx: StoreContext) -> Inte
             reason = str(exc)
     pairs = [[lk.kind, lk.value] for lk in lookups]
     kinds = sorted({lk.kind for lk in lookups})
-    row = session.scalar(select(IntelIndicator).where(IntelIndicator.stix_id == stix_id))
-    if row is None:
-        row = IntelIndicator(stix_id=stix_id)
-        session.add(row)
     tlp = tlp_of_refs(current.object_marking_refs)
     hit = suppression_of(pairs, ctx.matcher)
     row.object_id = current.id
@@ -208,5 +247,3 @@ def refresh_indicator(session: Session, stix_id: str, ctx: StoreContext) -> Inte
         decay_days=ctx.decay_days,
     )
     row.suppressed_by, row.suppressed_entry = hit if hit else (None, None)
-    session.flush()
-    return row

@@ -43,10 +43,16 @@ class Lookup:
     value: str | int
 
 
+# The grammar's whitespace (Part 5, §9, WS): narrower than Python's \s (no \x1c-\x1f).
+_WS = "[ \t\r\n\x0b\x0c\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+_WS_CHARS = " \t\r\n\x0b\x0c\x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000" + "".join(
+    chr(c) for c in range(0x2000, 0x200B)
+)
 _TOKEN = re.compile(
-    r"""\s*(?:
+    _WS
+    + r"""*(?:
         (?P<lbr>\[) | (?P<rbr>\]) | (?P<lpar>\() | (?P<rpar>\)) |
-        (?P<str>'(?:[^'\\]|\\.)*') |
+        (?P<str>'(?:[^'\\]|\\['\\])*') |  # only \' and \\ are escapes (Part 5, §9)
         (?P<num>-?\d+(?:\.\d+)?) |
         (?P<op>!=|<=|>=|=|<|>) |
         (?P<word>[A-Za-z_][A-Za-z0-9_\-]*(?::[A-Za-z0-9_\-\.\[\]\*']+)?)
@@ -78,7 +84,7 @@ _HEX = {"md5": 32, "sha1": 40, "sha256": 64}
 def _tokens(text: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     pos = 0
-    text = text.strip()
+    text = text.strip(_WS_CHARS)
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if m is None or m.end() == pos:
@@ -204,6 +210,8 @@ def compile_pattern(pattern: str) -> tuple[Lookup, ...]:
         if word != "OR":
             raise PatternError(f"{word} between observations is not supported (only OR)")
         i += 1
+        if i == len(tokens):
+            raise PatternError("OR at the end of the pattern: an observation must follow")
     if not found:
         raise PatternError("empty pattern")
     return tuple(found)
