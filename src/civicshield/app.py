@@ -91,10 +91,14 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.add_middleware(CatchAllMiddleware, handler=handle)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure is True)
     evidence = re.compile(r"(/api/v1)?/incidents/\d+/evidence")  # uploads: their own limit
+    taxii_paths = re.compile(re.escape(taxii.TAXII_PREFIX) + r"/.*")  # API roots' own limits
     app.add_middleware(
         BodySizeLimitMiddleware,
         limit=settings.max_body_bytes,
         html_page=web.too_large_page,
-        larger=[(evidence, max(settings.max_body_bytes, settings.evidence_max_bytes + 65_536))],
+        larger=[
+            (evidence, max(settings.max_body_bytes, settings.evidence_max_bytes + 65_536)),
+            (taxii_paths, max(settings.max_body_bytes, settings.taxii_max_content_length)),
+        ],
     )
     return app
