@@ -27,6 +27,7 @@ from civicshield.detect.live import LiveRules, evaluate_live, live_rules
 from civicshield.detect.live_correlation import History
 from civicshield.detect.segmentation import WINDOW_SECONDS as SEGMENT_WINDOW
 from civicshield.detect.segmentation import violation_matches
+from civicshield.intel.sightings import record_sightings
 from civicshield.telemetry.paths import event_store, spool
 from civicshield.telemetry.sources import note_lag
 from civicshield.telemetry.spool import SpoolEntry
@@ -182,6 +183,8 @@ def record_found(
             report.created += len(done.created)
             report.updated += len(done.updated)
             report.suppressed += done.suppressed
+    if intel_hits.height:  # after the alerts: sightings count each entry once (replays)
+        record_sightings(session, intel_hits, now=clock.now(), settings=settings)
     note_lag(session, _lags(frame, clock.now()))
 
 

@@ -1,0 +1,234 @@
+"""STIX 2.1 `sighting` objects for the indicators continuous detection matched.
+
+One sighting per indicator per day (of the events' `@timestamp`), with a deterministic id, so
+later hits the same day make a new version of the same sighting (a later `modified`, a higher
+`count`, a later `last_seen`). Each version is stored through the store's normal path
+(`store_records`), so the versions are kept like those of any imported object.
+
+Replays: continuous detection may run a spool entry twice (a crash before its commit). Each
+sighting remembers the entries it counted in the custom property `x_civicshield_entries`; an
+entry already counted adds nothing. The sharing policy strips every `x_civicshield_*`
+property, so this bookkeeping never leaves the city.
+
+Our sightings are created by, and sighted at, the city's own `identity` (an organization named
+`settings.city_name`, with a deterministic id, stored once) and carry the TLP of
+`settings.intel_default_tlp`."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import polars as pl
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from civicshield.core.clock import as_utc
+from civicshield.core.enums import Tlp
+from civicshield.core.settings import Settings
+from civicshield.intel.models import IntelObject
+from civicshield.intel.report import ImportReport
+from civicshield.intel.stix_objects import StixRecord
+from civicshield.intel.store import StoreContext, source_for, store_records
+from civicshield.intel.tlp import marking_id, tlp_of_refs
+
+__all__ = [
+    "ENTRIES_PROPERTY",
+    "SightingRead",
+    "city_identity_id",
+    "record_sightings",
+    "sighting_id",
+    "sightings_of",
+]
+
+ENTRIES_PROPERTY = "x_civicshield_entries"
+_NAMESPACE = uuid.UUID("34f150f5-f9a9-4745-b6db-ab3885e05804")
+_RULE_PREFIX = "intel/"
+_STEP = timedelta(milliseconds=1)  # STIX timestamps we write carry milliseconds
+
+
+class SightingRead(BaseModel):
+    """The current version of one of our sightings of an indicator."""
+
+    stix_id: str
+    day: str
+    count: int
+    first_seen: datetime
+    last_seen: datetime
+    modified: datetime
+    versions: int
+    tlp: str | None
+
+
+@dataclass
+class _Day:
+    counted: set[str] = field(default_factory=set)  # entries seen in this batch
+    hits: int = 0
+    first: datetime | None = None
+    last: datetime | None = None
+    per_entry: dict[str, int] = field(default_factory=dict)
+
+    def add(self, entry: str | None, when: datetime) -> None:
+        key = entry or ""
+        self.per_entry[key] = self.per_entry.get(key, 0) + 1
+        self.first = when if self.first is None or when < self.first else self.first
+        self.last = when if self.last is None or when > self.last else self.last
+
+
+def city_identity_id(city_name: str) -> str:
+    return f"identity--{uuid.uuid5(_NAMESPACE, 'city:' + city_name)}"
+
+
+def sighting_id(indicator_id: str, day: str) -> str:
+    return f"sighting--{uuid.uuid5(_NAMESPACE, f'{indicator_id}|{day}')}"
+
+
+def _stamp(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _ms(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+def _parse(value: Any) -> datetime:
+    return as_utc(datetime.fromisoformat(str(value).replace("Z", "+00:00")))
+
+
+def _when(value: Any, now: datetime) -> datetime:
+    if isinstance(value, datetime):
+        return as_utc(value)
+    if isinstance(value, str) and value:
+        try:
+            return _parse(value)
+        except ValueError:
+            return now
+    return now
+
+
+def _record(body: dict[str, Any]) -> StixRecord:
+    """Our own objects are built valid; skip re-validating (the custom property is ours)."""
+    refs = [str(x) for x in body.get("object_marking_refs", [])]
+    return StixRecord(
+        body=body, stix_id=body["id"], type=body["type"], spec_version="2.1",
+        created=_parse(body["created"]), modified=_parse(body["modified"]), revoked=False,
+        valid_from=None, valid_until=None, confidence=None, labels=[],
+        created_by_ref=body.get("created_by_ref"), object_marking_refs=refs,
+    )  # fmt: skip
+
+
+def _current(session: Session, stix_id: str) -> IntelObject | None:
+    return session.scalars(
+        select(IntelObject)
+        .where(IntelObject.stix_id == stix_id)
+        .order_by(IntelObject.modified_key.desc())
+        .limit(1)
+    ).first()
+
+
+def _identity(session: Session, settings: Settings, now: datetime) -> dict[str, Any] | None:
+    """Our city's identity, or None when it is already stored (stored once)."""
+    ident = city_identity_id(settings.city_name)
+    if _current(session, ident) is not None:
+        return None
+    at = _stamp(now)
+    return {
+        "type": "identity", "spec_version": "2.1", "id": ident, "created": at, "modified": at,
+        "name": settings.city_name, "identity_class": "organization", "sectors": ["government"],
+        "object_marking_refs": [marking_id(Tlp.CLEAR)],  # the city's name is public
+    }  # fmt: skip
+
+
+def _next_version(
+    session: Session, key: tuple[str, str], day: _Day, settings: Settings, now: datetime
+) -> dict[str, Any] | None:
+    indicator, date = key
+    ident = sighting_id(indicator, date)
+    held = _current(session, ident)
+    body: dict[str, Any] = dict(held.body) if held is not None else {}
+    counted = set(body.get(ENTRIES_PROPERTY, []))
+    fresh = {e: n for e, n in day.per_entry.items() if e == "" or e not in counted}
+    if not fresh or day.first is None or day.last is None:
+        return None  # a replay: every entry was counted already
+    city = city_identity_id(settings.city_name)
+    modified = _ms(now)
+    if held is not None and held.modified is not None:
+        modified = max(modified, _ms(as_utc(held.modified)) + _STEP)
+    first, last = day.first, day.last
+    if body:
+        first, last = min(first, _parse(body["first_seen"])), max(last, _parse(body["last_seen"]))
+    return {
+        "type": "sighting", "spec_version": "2.1", "id": ident,
+        "created": body.get("created", _stamp(modified)), "modified": _stamp(modified),
+        "created_by_ref": city, "sighting_of_ref": indicator,
+        "count": int(body.get("count", 0)) + sum(fresh.values()),
+        "first_seen": _stamp(first), "last_seen": _stamp(last),
+        "where_sighted_refs": [city],
+        "object_marking_refs": [marking_id(Tlp(settings.intel_default_tlp))],
+        ENTRIES_PROPERTY: sorted(counted | {e for e in fresh if e}),
+    }  # fmt: skip
+
+
+def record_sightings(
+    session: Session, hits: pl.DataFrame, *, now: datetime, settings: Settings
+) -> int:
+    """Record the indicator hits of one batch (`indicator_matches` rows: `rule_id` =
+    `intel/<indicator id>`, `@timestamp`, `_entry`) as sightings; return how many sighting
+    versions were written. Entries already counted are skipped (replays count once)."""
+    if hits.height == 0 or "rule_id" not in hits.columns:
+        return 0
+    stamps = hits.get_column("@timestamp").to_list() if "@timestamp" in hits.columns else []
+    entries = hits.get_column("_entry").to_list() if "_entry" in hits.columns else []
+    days: dict[tuple[str, str], _Day] = {}
+    for i, rule in enumerate(hits.get_column("rule_id").to_list()):
+        if not isinstance(rule, str) or not rule.startswith(_RULE_PREFIX):
+            continue
+        when = _when(stamps[i] if stamps else None, now)
+        key = (rule.removeprefix(_RULE_PREFIX), when.date().isoformat())
+        entry = entries[i] if entries else None
+        days.setdefault(key, _Day()).add(str(entry) if entry is not None else None, when)
+    bodies = [
+        b for key in sorted(days) if (b := _next_version(session, key, days[key], settings, now))
+    ]
+    if not bodies:
+        return 0
+    identity = _identity(session, settings, now)
+    records = [_record(b) for b in ([identity] if identity else []) + bodies]
+    source = source_for(
+        session, kind="sighting", name="Our sightings", location="local:sightings", now=now
+    )
+    report = ImportReport(source="local:sightings")
+    store_records(session, records, source=source, report=report, ctx=StoreContext(now=now))
+    return len(bodies)
+
+
+def sightings_of(session: Session, indicator_stix_id: str) -> list[SightingRead]:
+    """Our sightings of one indicator (the current version of each, newest day first)."""
+    rows = session.scalars(
+        select(IntelObject)
+        .where(
+            IntelObject.type == "sighting",
+            IntelObject.body["sighting_of_ref"].as_string() == indicator_stix_id,
+        )
+        .order_by(IntelObject.stix_id, IntelObject.modified_key)
+    ).all()
+    latest: dict[str, tuple[IntelObject, int]] = {}
+    for row in rows:
+        versions = latest[row.stix_id][1] + 1 if row.stix_id in latest else 1
+        latest[row.stix_id] = (row, versions)
+    found = []
+    for row, versions in latest.values():
+        body, tlp = row.body, tlp_of_refs(row.object_marking_refs)
+        first = _parse(body["first_seen"])
+        found.append(
+            SightingRead(
+                stix_id=row.stix_id, day=first.date().isoformat(), count=int(body["count"]),
+                first_seen=first, last_seen=_parse(body["last_seen"]),
+                modified=_parse(body["modified"]), versions=versions,
+                tlp=tlp.value if tlp else None,
+            )
+        )  # fmt: skip
+    return sorted(found, key=lambda s: (s.day, s.stix_id), reverse=True)
