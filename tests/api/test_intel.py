@@ -85,3 +85,48 @@ def test_roles(client: TestClient, runtime: Runtime, viewer_caller: Caller) -> N
     assert (
         client.post("/api/v1/intel/import", json=body, headers=analyst.headers).status_code == 200
     )
+
+
+def test_indicator_detail_sightings_and_provenance(
+    client: TestClient, admin_caller: Caller
+) -> None:
+    h = admin_caller.headers
+    creator = {"type": "identity", "spec_version": "2.1", "id": f"identity--{uuid.uuid4()}",
+               "created": "2026-11-01T00:00:00.000Z", "modified": "2026-11-01T00:00:00.000Z",
+               "name": "Ciudad Norte CSIRT"}  # fmt: skip
+    good = {**_indicator("[domain-name:value = 'kraken-iot.example']"), "confidence": 70,
+            "created_by_ref": creator["id"], "labels": ["botnet"],
+            "kill_chain_phases": [{"kill_chain_name": "attack", "phase_name": "c2"}]}  # fmt: skip
+    sightings = [
+        {"type": "sighting", "spec_version": "2.1", "id": f"sighting--{uuid.uuid4()}",
+         "created": "2026-11-02T00:00:00.000Z", "modified": "2026-11-02T00:00:00.000Z",
+         "sighting_of_ref": ref, "count": n, "last_seen": "2026-11-02T10:00:00Z"}
+        for ref, n in ((good["id"], 3), (good["id"], 4), (f"indicator--{uuid.uuid4()}", 9))
+    ]  # fmt: skip
+    mutex = _indicator("[mutex:name = 'kraken']")
+    done = client.post(
+        "/api/v1/intel/import?name=peer", json=_bundle(creator, good, mutex, *sightings), headers=h
+    )
+    assert done.status_code == 200, done.text
+    newer = {**good, "modified": "2026-11-04T00:00:00.000Z", "confidence": 90}
+    client.post("/api/v1/intel/import?name=update", json=_bundle(newer), headers=h)
+    shown = client.get(f"/api/v1/intel/indicators/{good['id']}", headers=h).json()
+    assert (shown["state"], shown["confidence"], shown["created_by"]) == (
+        "active",
+        90,
+        "Ciudad Norte CSIRT",
+    )
+    assert shown["labels"] == ["botnet"] and shown["kill_chain_phases"][0]["phase_name"] == "c2"
+    assert len(shown["versions"]) == 2 and shown["versions"][0]["confidence"] == 90
+    assert [v["source_name"] for v in shown["history"]] == ["api:update", "api:peer"]
+    assert shown["sighting_count"] == 7 and len(shown["sightings"]) == 2
+    assert {s["count"] for s in shown["sightings"]} == {3, 4}
+    assert {p["source_name"] for p in shown["provenance"]} == {"api:peer", "api:update"}
+    unmatched = client.get("/api/v1/intel/indicators?state=not_matchable", headers=h).json()
+    assert [i["stix_id"] for i in unmatched["items"]] == [mutex["id"]]
+    assert unmatched["items"][0]["state"] == "not_matchable"
+    sources = {s["name"]: s["id"] for s in client.get("/api/v1/intel/sources", headers=h).json()}
+    by_source = client.get(f"/api/v1/intel/indicators?source={sources['api:update']}", headers=h)
+    assert [i["stix_id"] for i in by_source.json()["items"]] == [good["id"]]
+    bad = client.get("/api/v1/intel/indicators?state=sleeping", headers=h)
+    assert bad.status_code == 422

@@ -13,7 +13,7 @@ from typing import Any
 import pyotp
 import pytest
 
-from civicshield import accounts, jobs
+from civicshield import accounts, intel, jobs
 from civicshield.core import SYSTEM, Role
 from civicshield.runtime import Runtime
 from tests.browser.conftest import axe_script, login
@@ -50,6 +50,23 @@ def _with_totp(runtime: Runtime, username: str) -> None:
         )
 
 
+def _indicator(runtime: Runtime) -> str:
+    """One stored indicator with a version, a sighting and provenance (its detail page)."""
+    ident, stamp = "indicator--4f7e3c1a-1b2c-4d5e-8f90-a1b2c3d4e5f6", "2026-11-01T00:00:00.000Z"
+    bundle = {"type": "bundle", "id": "bundle--0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f", "objects": [
+        {"type": "indicator", "spec_version": "2.1", "id": ident, "created": stamp,
+         "modified": stamp, "valid_from": stamp, "name": "Camera botnet C2", "pattern_type": "stix",
+         "pattern": "[domain-name:value = 'kraken-iot.example']", "labels": ["botnet"],
+         "object_marking_refs": ["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]},
+        {"type": "sighting", "spec_version": "2.1", "created": stamp, "modified": stamp,
+         "id": "sighting--6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d", "sighting_of_ref": ident,
+         "count": 2, "last_seen": stamp},
+    ]}  # fmt: skip
+    with runtime.session() as session:
+        intel.import_stix(session, bundle, location="axe.json", actor=SYSTEM, clock=runtime.clock)
+    return ident
+
+
 def _job(runtime: Runtime) -> int:
     with runtime.session() as session:
         return jobs.enqueue(session, "audit.verify", registry=runtime.jobs, clock=runtime.clock).id
@@ -75,6 +92,7 @@ def test_no_serious_violations(
     admin = user_factory(Role.ADMIN)
     login(page, admin)
     job_id = _job(live_runtime)
+    indicator_id = _indicator(live_runtime)
     for path in [
         "/",
         "/admin/users",
@@ -85,6 +103,9 @@ def test_no_serious_violations(
         "/jobs",
         f"/jobs/{job_id}",
         "/profile",
+        "/intel",
+        "/intel/feeds",
+        f"/intel/indicators/{indicator_id}",
     ]:
         page.goto(path)
         _audit(page, path, found)

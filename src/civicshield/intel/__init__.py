@@ -11,25 +11,32 @@ from civicshield.intel.matching import INTEL_AUTHOR, indicator_matches
 from civicshield.intel.misp import MISP_TYPES
 from civicshield.intel.report import ImportReport, Refusal
 from civicshield.intel.schemas import (
+    INDICATOR_STATES,
     IndicatorDetail,
     IndicatorFilter,
     IndicatorPage,
     IndicatorRead,
+    IndicatorSighting,
+    ProvenanceRead,
     SourceRead,
+    VersionRead,
     WarninglistRead,
 )
 from civicshield.intel.service import (
     apply_ageing,
     get_indicator,
     indicator_index,
+    indicator_sightings,
     list_indicators,
     list_sources,
     list_warninglists,
+    sighted_since,
 )
 from civicshield.intel.warninglists_store import load_warninglists
 
 __all__ = [
     "DEFAULT_DECAY_DAYS",
+    "INDICATOR_STATES",
     "INTEL_AUTHOR",
     "MISP_TYPES",
     "VALUE_TYPES",
@@ -38,8 +45,11 @@ __all__ = [
     "IndicatorFilter",
     "IndicatorPage",
     "IndicatorRead",
+    "IndicatorSighting",
+    "ProvenanceRead",
     "Refusal",
     "SourceRead",
+    "VersionRead",
     "WarninglistRead",
     "apply_ageing",
     "decay_days_for",
@@ -51,9 +61,11 @@ __all__ = [
     "import_stix",
     "indicator_index",
     "indicator_matches",
+    "indicator_sightings",
     "is_url",
     "list_indicators",
     "list_sources",
     "list_warninglists",
     "load_warninglists",
+    "sighted_since",
 ]

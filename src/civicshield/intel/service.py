@@ -1,24 +1,35 @@
-"""Reading the store: indicators (filtered, with their versions), sources, warninglists; the
-`IndicatorIndex` continuous detection uses; re-ageing after the decay settings change."""
+"""Reading the store: indicators (filtered and counted by state; one with its versions,
+sightings and provenance), sources, warninglists; the `IndicatorIndex` continuous detection
+uses; re-ageing after the decay settings change."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
+from sqlalchemy import ColumnElement, String, and_, case, cast, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from civicshield.core.errors import NotFound
 from civicshield.detect.indicators import IndicatorIndex, Lookup
 from civicshield.intel.ageing import expires_at
-from civicshield.intel.models import IntelIndicator, IntelObject, IntelSource, IntelWarninglist
+from civicshield.intel.models import (
+    IntelIndicator,
+    IntelObject,
+    IntelProvenance,
+    IntelSource,
+    IntelWarninglist,
+)
 from civicshield.intel.schemas import (
     IndicatorDetail,
     IndicatorFilter,
     IndicatorPage,
     IndicatorRead,
+    IndicatorSighting,
+    ProvenanceRead,
     SourceRead,
+    VersionRead,
     WarninglistRead,
 )
 
@@ -27,10 +38,15 @@ __all__ = [
     "apply_ageing",
     "get_indicator",
     "indicator_index",
+    "indicator_sightings",
     "list_indicators",
     "list_sources",
     "list_warninglists",
+    "sighted_since",
+    "state_of",
 ]
+
+_PROVENANCE_LIMIT = 200  # receipts shown, newest first
 
 
 def active_condition(now: datetime) -> ColumnElement[bool]:
@@ -43,20 +59,32 @@ def active_condition(now: datetime) -> ColumnElement[bool]:
     )
 
 
+def state_of(now: datetime) -> ColumnElement[str]:
+    """The one state of each indicator: the first reason it is not used, else "active"."""
+    return case(
+        (IntelIndicator.not_matchable != "", "not_matchable"),
+        (IntelIndicator.revoked == true(), "revoked"),
+        (IntelIndicator.suppressed_by.is_not(None), "suppressed"),
+        (and_(IntelIndicator.expires_at.is_not(None), IntelIndicator.expires_at <= now), "expired"),
+        else_="active",
+    )
+
+
 def _read(row: IntelIndicator, now: datetime) -> IndicatorRead:
     item = IndicatorRead.model_validate(row)
-    item.active = (
-        not row.not_matchable
-        and not row.revoked
-        and row.suppressed_by is None
-        and (row.expires_at is None or row.expires_at > now)
+    reasons = (
+        ("not_matchable", bool(row.not_matchable)),
+        ("revoked", row.revoked),
+        ("suppressed", row.suppressed_by is not None),
+        ("expired", row.expires_at is not None and row.expires_at <= now),
     )
+    item.state = next((state for state, why in reasons if why), "active")
+    item.active = item.state == "active"
     return item
 
 
-def list_indicators(
-    session: Session, filters: IndicatorFilter, *, now: datetime, limit: int = 100, offset: int = 0
-) -> IndicatorPage:
+def _conditions(filters: IndicatorFilter, now: datetime) -> list[ColumnElement[bool]]:
+    """Every filter but the state (counted per state beside the list)."""
     where: list[ColumnElement[bool]] = [true()]
     if filters.kind:
         where.append(IntelIndicator.kind == filters.kind)
@@ -66,14 +94,44 @@ def list_indicators(
         where.append(active_condition(now))
     elif filters.active is False:
         where.append(~active_condition(now))
+    if filters.source_id is not None:
+        # From that source first, or received from it again later (provenance).
+        received = select(IntelProvenance.object_id).where(
+            IntelProvenance.source_id == filters.source_id
+        )
+        where.append(
+            IntelIndicator.stix_id.in_(
+                select(IntelObject.stix_id).where(
+                    or_(IntelObject.source_id == filters.source_id, IntelObject.id.in_(received))
+                )
+            )
+        )
     if filters.q:
         like = f"%{filters.q.lower()}%"
         where.append(
             or_(
                 func.lower(IntelIndicator.pattern).like(like),
                 func.lower(IntelIndicator.name).like(like),
+                func.lower(cast(IntelIndicator.lookups, String)).like(like),
             )
         )
+    return where
+
+
+def list_indicators(
+    session: Session, filters: IndicatorFilter, *, now: datetime, limit: int = 100, offset: int = 0
+) -> IndicatorPage:
+    where = _conditions(filters, now)
+    # Grouped over a subquery: PostgreSQL refuses GROUP BY a CASE holding bound parameters.
+    states = select(state_of(now).label("state")).where(*where).subquery()
+    counts = {
+        str(state): int(n)
+        for state, n in session.execute(
+            select(states.c.state, func.count()).group_by(states.c.state)
+        )
+    }
+    if filters.state:
+        where.append(state_of(now) == filters.state)
     total = session.scalar(select(func.count()).select_from(IntelIndicator).where(*where)) or 0
     rows = session.scalars(
         select(IntelIndicator)
@@ -83,20 +141,153 @@ def list_indicators(
         .offset(offset)
     )
     return IndicatorPage(
-        items=[_read(r, now) for r in rows], total=total, limit=limit, offset=offset
+        items=[_read(r, now) for r in rows], total=total, limit=limit, offset=offset, counts=counts
     )
+
+
+def _when(value: object) -> datetime | None:
+    """A STIX timestamp from a stored body, or None when absent or unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _names(session: Session, refs: Iterable[str]) -> dict[str, str]:
+    """The `name` of each referenced object the store holds (latest version wins)."""
+    wanted = sorted(set(refs))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(IntelObject.stix_id, IntelObject.body)
+        .where(IntelObject.stix_id.in_(wanted))
+        .order_by(IntelObject.modified_key)
+    )
+    return {sid: str(body["name"]) for sid, body in rows if body.get("name")}
+
+
+def indicator_sightings(session: Session, stix_id: str) -> list[IndicatorSighting]:
+    """The current version of every stored STIX sighting whose `sighting_of_ref` is
+    `stix_id`, latest `last_seen` first."""
+    rows = session.execute(
+        select(IntelObject, IntelSource.name)
+        .outerjoin(IntelSource, IntelSource.id == IntelObject.source_id)
+        .where(
+            IntelObject.type == "sighting",
+            IntelObject.body["sighting_of_ref"].as_string() == stix_id,
+        )
+        .order_by(IntelObject.modified_key)
+    ).all()
+    latest = {obj.stix_id: (obj, source) for obj, source in rows}
+    names = _names(
+        session,
+        (ref for obj, _ in latest.values() for ref in _refs(obj.body, "where_sighted_refs")),
+    )
+    found = []
+    for obj, source in latest.values():
+        refs = _refs(obj.body, "where_sighted_refs")
+        count = obj.body.get("count")
+        found.append(
+            IndicatorSighting(
+                stix_id=obj.stix_id,
+                count=count if isinstance(count, int) else None,
+                first_seen=_when(obj.body.get("first_seen")),
+                last_seen=_when(obj.body.get("last_seen")),
+                where_sighted_refs=refs,
+                where_sighted=[names.get(ref, ref) for ref in refs],
+                created_by_ref=obj.created_by_ref,
+                modified=obj.modified,
+                source_name=source,
+            )
+        )
+    return sorted(found, key=lambda s: str(s.last_seen or s.modified or ""), reverse=True)
+
+
+def sighted_since(session: Session, since: datetime) -> int:
+    """How many indicators the sighting versions stored since `since` point at."""
+    ref = IntelObject.body["sighting_of_ref"].as_string()
+    stmt = select(func.count(func.distinct(ref))).where(
+        IntelObject.type == "sighting", IntelObject.imported_at >= since
+    )
+    return session.scalar(stmt) or 0
+
+
+def _refs(body: Mapping[str, Any], key: str) -> list[str]:
+    value = body.get(key)
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _dicts(body: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
+    value = body.get(key)
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _provenance(session: Session, stix_id: str) -> list[ProvenanceRead]:
+    rows = session.execute(
+        select(IntelProvenance, IntelObject.modified, IntelSource)
+        .join(IntelObject, IntelObject.id == IntelProvenance.object_id)
+        .outerjoin(IntelSource, IntelSource.id == IntelProvenance.source_id)
+        .where(IntelObject.stix_id == stix_id)
+        .order_by(IntelProvenance.received_at.desc(), IntelProvenance.id.desc())
+        .limit(_PROVENANCE_LIMIT)
+    )
+    return [
+        ProvenanceRead(
+            received_at=prov.received_at,
+            modified=modified,
+            source_id=prov.source_id,
+            source_kind=source.kind if source else None,
+            source_name=source.name if source else None,
+            source_location=source.location if source else None,
+            detail=dict(prov.detail or {}),
+        )
+        for prov, modified, source in rows
+    ]
 
 
 def get_indicator(session: Session, stix_id: str, *, now: datetime) -> IndicatorDetail:
     row = session.scalar(select(IntelIndicator).where(IntelIndicator.stix_id == stix_id))
     if row is None:
         raise NotFound(f"indicator {stix_id} does not exist")
-    versions = session.scalars(
-        select(IntelObject.body)
+    stored = session.execute(
+        select(IntelObject, IntelSource)
+        .outerjoin(IntelSource, IntelSource.id == IntelObject.source_id)
         .where(IntelObject.stix_id == stix_id)
         .order_by(IntelObject.modified_key.desc())
     ).all()
-    return IndicatorDetail(**_read(row, now).model_dump(), versions=list(versions))
+    history = [
+        VersionRead(
+            modified=obj.modified,
+            imported_at=obj.imported_at,
+            revoked=obj.revoked,
+            source_id=obj.source_id,
+            source_kind=source.kind if source else None,
+            source_name=source.name if source else None,
+        )
+        for obj, source in stored
+    ]
+    current = next((obj for obj, _ in stored if obj.id == row.object_id), stored[0][0])
+    body = current.body
+    creator = current.created_by_ref
+    sightings = indicator_sightings(session, stix_id)
+    return IndicatorDetail(
+        **_read(row, now).model_dump(),
+        versions=[obj.body for obj, _ in stored],
+        description=str(body.get("description", "")),
+        confidence=current.confidence,
+        labels=list(current.labels or []),
+        kill_chain_phases=_dicts(body, "kill_chain_phases"),
+        external_references=_dicts(body, "external_references"),
+        created_by_ref=creator,
+        created_by=_names(session, [creator]).get(creator) if creator else None,
+        valid_until=current.valid_until,
+        history=history,
+        sightings=sightings,
+        sighting_count=sum(s.count if s.count is not None else 1 for s in sightings),
+        provenance=_provenance(session, stix_id),
+    )
 
 
 def indicator_index(session: Session, now: datetime) -> IndicatorIndex:

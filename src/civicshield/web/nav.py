@@ -41,6 +41,8 @@ CORE_NAV: tuple[NavItem, ...] = (
     NavItem("alerts", N_("Alerts"), "/alerts", Permission.ALERTS_READ),
     NavItem("incidents", N_("Incidents"), "/incidents", Permission.INCIDENTS_READ),
     NavItem("hunt", N_("Hunt"), "/hunt", Permission.EVENTS_READ),
+    # With the built domains, not under the "Coming soon" heading of the placeholders.
+    NavItem("intel", N_("Threat intel"), "/intel", Permission.INTEL_READ),
     NavItem("users", N_("Users"), "/admin/users", Permission.USERS_READ, "admin"),
     NavItem("roles", N_("Roles"), "/admin/roles", Permission.USERS_READ, "admin"),
     NavItem("tokens", N_("API tokens"), "/tokens", Permission.TOKENS_OWN, "admin"),
@@ -54,7 +56,6 @@ UPCOMING: tuple[NavItem, ...] = tuple(
     for key, label in (
         ("privacy", N_("Privacy")),
         ("awareness", N_("Awareness")),
-        ("intel", N_("Threat intel")),
     )
 )
 

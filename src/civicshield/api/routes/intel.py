@@ -22,6 +22,7 @@ __all__ = ["router"]
 
 router = resource_router("/intel", "intel")
 READ = [Depends(require(Permission.INTEL_READ))]
+IndicatorState = Literal["active", "expired", "revoked", "suppressed", "not_matchable"]
 MANAGE = [Depends(require(Permission.INTEL_MANAGE))]
 
 
@@ -56,10 +57,26 @@ def list_indicators(
         bool | None, Query(description="Only usable (true) or unusable (false) indicators.")
     ] = None,
     tlp: Annotated[Tlp | None, Query(description="Only this TLP.")] = None,
-    q: Annotated[str | None, Query(max_length=200, description="Part of pattern or name.")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Part of the pattern, name or a value.")
+    ] = None,
+    state: Annotated[
+        IndicatorState | None,
+        Query(description="Only this state (the first reason an indicator is not used)."),
+    ] = None,
+    source: Annotated[
+        int | None, Query(ge=1, description="Only indicators received from this source id.")
+    ] = None,
 ) -> Page[IndicatorRead]:
     """The current version of each indicator, sorted by STIX id."""
-    filters = intel.IndicatorFilter(kind=kind, active=active, tlp=tlp.value if tlp else None, q=q)
+    filters = intel.IndicatorFilter(
+        kind=kind,
+        active=active,
+        state=state,
+        tlp=tlp.value if tlp else None,
+        source_id=source,
+        q=q,
+    )
     result = intel.list_indicators(
         session,
         filters,
@@ -77,7 +94,9 @@ def list_indicators(
     summary="Show an indicator",
 )
 def show_indicator(session: SessionDep, runtime: RuntimeDep, stix_id: str) -> IndicatorDetail:
-    """The indicator, why it is or is not used, and every stored version, newest first."""
+    """The indicator, why it is or is not used (`state`), the properties of its current
+    version, every stored version newest first (`versions`, `history`), the STIX sightings
+    of it (`sightings`, `sighting_count`) and every receipt of it (`provenance`)."""
     return intel.get_indicator(session, stix_id, now=runtime.clock.now())
 
 

@@ -20,7 +20,7 @@ from civicshield.core.enums import Role
 from civicshield.jobs import JobRead, JobStatus
 from civicshield.web.deps import require
 from civicshield.web.page import Page
-from civicshield.web.routes import incidents_clocks, incidents_reports
+from civicshield.web.routes import incidents_clocks, incidents_reports, intel
 
 __all__ = ["router"]
 
@@ -58,6 +58,7 @@ def dashboard(page: Annotated[Page, Depends(require(Permission.DASHBOARD_VIEW))]
         users = _users_by_role(session)
         job_counts = _job_counts(session) if page.can(Permission.JOBS_READ) else None
         audit_facts = _audit_facts(session) if page.can(Permission.AUDIT_READ) else None
+    intel_card = intel.dashboard_card(page) if page.can(Permission.INTEL_READ) else None
     panels: dict[str, Any] = {}
     if page.can(Permission.INCIDENTS_READ):  # clocks due soon, response metrics
         panels = {**incidents_clocks.due_panel(page), **incidents_reports.metrics_panel(page)}
@@ -68,6 +69,7 @@ def dashboard(page: Annotated[Page, Depends(require(Permission.DASHBOARD_VIEW))]
         users_total=sum(n for _, n in users),
         job_counts=job_counts,
         audit_facts=audit_facts,
+        intel_card=intel_card,
         incidents_panels=bool(panels),
         **panels,
     )
