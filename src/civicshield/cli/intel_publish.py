@@ -1,4 +1,4 @@
-"""`civicshield intel publish|publications|policy`: TLP-safe publishing from the command line.
+"""`civicshield intel publish|push|publications|policy`: TLP-safe publishing from the command line.
 `publish` prepares (runs the sharing policy and prints the preview: every change and every
 refused object); with `--yes` it also sends when no approval is needed. The command line runs
 with the city's own authority (like `intel import`); the four-eyes rule still holds: the
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from civicshield.intel.sharing import PublicationRead
 
 sharing = lazy_module("civicshield.intel.sharing")
+intel = lazy_module("civicshield.intel")
 
 __all__ = ["register"]
 
@@ -57,23 +58,19 @@ def _show(pub: PublicationRead, json_output: bool) -> None:
         _preview(pub)
 
 
-def publish_command(
+def _send(
     ctx: typer.Context,
-    object_ids: Annotated[list[str], typer.Argument(help="STIX ids of the objects to share.")],
-    collection: Annotated[
-        str | None, typer.Option("--collection", help="One of our TAXII collections (uuid).")
-    ] = None,
-    subscription: Annotated[
-        int | None, typer.Option("--subscription", help="A peer subscription (its number).")
-    ] = None,
-    yes: Annotated[bool, typer.Option("--yes", help="Send at once when allowed.")] = False,
-    json_output: JsonOption = False,
+    object_ids: list[str],
+    target_collection: str | None,
+    target_subscription: int | None,
+    *,
+    yes: bool,
+    json_output: bool,
 ) -> None:
-    """Prepare a publication and print its preview; with --yes also send it."""
-    if (collection is None) == (subscription is None):
-        fail("give exactly one of --collection UUID or --subscription ID")
     rt = state(ctx).runtime()
-    target = sharing.PublicationTarget(collection_uuid=collection, subscription_id=subscription)
+    target = sharing.PublicationTarget(
+        collection_uuid=target_collection, subscription_id=target_subscription
+    )
     with rt.session() as session:
         pub = sharing.prepare(
             session, object_ids, target, actor=cli_actor(), settings=rt.settings,
@@ -95,6 +92,52 @@ def publish_command(
         fail(f"publication {pub.id} failed: {pub.error}")
     if not yes and not json_output:
         typer.echo(f"prepared only; send with `civicshield intel publications send {pub.id}`")
+
+
+def push_command(
+    ctx: typer.Context,
+    subscription: Annotated[int, typer.Argument(help="The peer subscription (its number).")],
+    object_ids: Annotated[
+        list[str] | None, typer.Argument(help="STIX ids of indicators or other objects.")
+    ] = None,
+    sightings: Annotated[
+        bool, typer.Option("--sightings", help="Also our sightings recorded since --since.")
+    ] = False,
+    since: Annotated[str, typer.Option(help="With --sightings: 7d, 12h or an ISO time.")] = "7d",
+    yes: Annotated[bool, typer.Option("--yes", help="Send at once when allowed.")] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Push objects (and our recent sightings) to a peer's collection, through the sharing
+    policy: the preview is printed; with --yes it is sent when no approval is needed."""
+    from civicshield.detect.eventstore import parse_since
+
+    ids = list(object_ids or [])
+    if sightings:
+        rt = state(ctx).runtime()
+        start = parse_since(since, now=rt.clock.now())
+        with rt.session() as session:
+            ids += [i for i in intel.our_sightings_since(session, start) if i not in ids]
+    if not ids:
+        fail("nothing to push: give object ids or --sightings (none recorded since " + since + ")")
+    _send(ctx, ids, None, subscription, yes=yes, json_output=json_output)
+
+
+def publish_command(
+    ctx: typer.Context,
+    object_ids: Annotated[list[str], typer.Argument(help="STIX ids of the objects to share.")],
+    collection: Annotated[
+        str | None, typer.Option("--collection", help="One of our TAXII collections (uuid).")
+    ] = None,
+    subscription: Annotated[
+        int | None, typer.Option("--subscription", help="A peer subscription (its number).")
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Send at once when allowed.")] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Prepare a publication and print its preview; with --yes also send it."""
+    if (collection is None) == (subscription is None):
+        fail("give exactly one of --collection UUID or --subscription ID")
+    _send(ctx, object_ids, collection, subscription, yes=yes, json_output=json_output)
 
 
 @publications_app.command("list")
@@ -194,5 +237,6 @@ def policy_show_command(ctx: typer.Context, json_output: JsonOption = False) -> 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to `app` (the `intel` group)."""
     app.command("publish")(publish_command)
+    app.command("push")(push_command)
     app.add_typer(publications_app, name="publications")
     app.add_typer(policy_app, name="policy")

@@ -7,7 +7,7 @@ from civicshield.intel.csv_list import VALUE_TYPES
 from civicshield.intel.export import export_bundle
 from civicshield.intel.feeds import is_url
 from civicshield.intel.imports import import_csv, import_misp_event, import_misp_feed, import_stix
-from civicshield.intel.matching import INTEL_AUTHOR, indicator_matches
+from civicshield.intel.matching import INTEL_AUTHOR, alert_level, indicator_matches
 from civicshield.intel.misp import MISP_TYPES
 from civicshield.intel.report import ImportReport, Refusal
 from civicshield.intel.schemas import (
@@ -26,10 +26,14 @@ from civicshield.intel.service import (
     apply_ageing,
     get_indicator,
     indicator_index,
-    indicator_sightings,
     list_indicators,
     list_sources,
     list_warninglists,
+)
+from civicshield.intel.sightings import (
+    indicator_sightings,
+    our_sightings_since,
+    record_sightings,
     sighted_since,
 )
 from civicshield.intel.warninglists_store import load_warninglists
@@ -51,6 +55,7 @@ __all__ = [
     "SourceRead",
     "VersionRead",
     "WarninglistRead",
+    "alert_level",
     "apply_ageing",
     "decay_days_for",
     "export_bundle",
@@ -67,5 +72,7 @@ __all__ = [
     "list_sources",
     "list_warninglists",
     "load_warninglists",
+    "our_sightings_since",
+    "record_sightings",
     "sighted_since",
 ]

@@ -69,6 +69,8 @@ class IndicatorSighting(BaseModel):
     created_by_ref: str | None
     modified: datetime | None
     source_name: str | None
+    versions: int = 1
+    tlp: str | None = None
 
 
 class ProvenanceRead(BaseModel):

@@ -4,7 +4,7 @@ uses; re-ageing after the decay settings change."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -26,23 +26,21 @@ from civicshield.intel.schemas import (
     IndicatorFilter,
     IndicatorPage,
     IndicatorRead,
-    IndicatorSighting,
     ProvenanceRead,
     SourceRead,
     VersionRead,
     WarninglistRead,
 )
+from civicshield.intel.sightings import indicator_sightings, names_of
 
 __all__ = [
     "active_condition",
     "apply_ageing",
     "get_indicator",
     "indicator_index",
-    "indicator_sightings",
     "list_indicators",
     "list_sources",
     "list_warninglists",
-    "sighted_since",
     "state_of",
 ]
 
@@ -145,80 +143,6 @@ def list_indicators(
     )
 
 
-def _when(value: object) -> datetime | None:
-    """A STIX timestamp from a stored body, or None when absent or unreadable."""
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
-
-
-def _names(session: Session, refs: Iterable[str]) -> dict[str, str]:
-    """The `name` of each referenced object the store holds (latest version wins)."""
-    wanted = sorted(set(refs))
-    if not wanted:
-        return {}
-    rows = session.execute(
-        select(IntelObject.stix_id, IntelObject.body)
-        .where(IntelObject.stix_id.in_(wanted))
-        .order_by(IntelObject.modified_key)
-    )
-    return {sid: str(body["name"]) for sid, body in rows if body.get("name")}
-
-
-def indicator_sightings(session: Session, stix_id: str) -> list[IndicatorSighting]:
-    """The current version of every stored STIX sighting whose `sighting_of_ref` is
-    `stix_id`, latest `last_seen` first."""
-    rows = session.execute(
-        select(IntelObject, IntelSource.name)
-        .outerjoin(IntelSource, IntelSource.id == IntelObject.source_id)
-        .where(
-            IntelObject.type == "sighting",
-            IntelObject.body["sighting_of_ref"].as_string() == stix_id,
-        )
-        .order_by(IntelObject.modified_key)
-    ).all()
-    latest = {obj.stix_id: (obj, source) for obj, source in rows}
-    names = _names(
-        session,
-        (ref for obj, _ in latest.values() for ref in _refs(obj.body, "where_sighted_refs")),
-    )
-    found = []
-    for obj, source in latest.values():
-        refs = _refs(obj.body, "where_sighted_refs")
-        count = obj.body.get("count")
-        found.append(
-            IndicatorSighting(
-                stix_id=obj.stix_id,
-                count=count if isinstance(count, int) else None,
-                first_seen=_when(obj.body.get("first_seen")),
-                last_seen=_when(obj.body.get("last_seen")),
-                where_sighted_refs=refs,
-                where_sighted=[names.get(ref, ref) for ref in refs],
-                created_by_ref=obj.created_by_ref,
-                modified=obj.modified,
-                source_name=source,
-            )
-        )
-    return sorted(found, key=lambda s: str(s.last_seen or s.modified or ""), reverse=True)
-
-
-def sighted_since(session: Session, since: datetime) -> int:
-    """How many indicators the sighting versions stored since `since` point at."""
-    ref = IntelObject.body["sighting_of_ref"].as_string()
-    stmt = select(func.count(func.distinct(ref))).where(
-        IntelObject.type == "sighting", IntelObject.imported_at >= since
-    )
-    return session.scalar(stmt) or 0
-
-
-def _refs(body: Mapping[str, Any], key: str) -> list[str]:
-    value = body.get(key)
-    return [str(v) for v in value] if isinstance(value, list) else []
-
-
 def _dicts(body: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
     value = body.get(key)
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
@@ -281,7 +205,7 @@ def get_indicator(session: Session, stix_id: str, *, now: datetime) -> Indicator
         kill_chain_phases=_dicts(body, "kill_chain_phases"),
         external_references=_dicts(body, "external_references"),
         created_by_ref=creator,
-        created_by=_names(session, [creator]).get(creator) if creator else None,
+        created_by=names_of(session, [creator]).get(creator) if creator else None,
         valid_until=current.valid_until,
         history=history,
         sightings=sightings,

@@ -17,50 +17,41 @@ Our sightings are created by, and sighted at, the city's own `identity` (an orga
 from __future__ import annotations
 
 import uuid
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
-from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from civicshield.core.clock import as_utc
 from civicshield.core.enums import Tlp
 from civicshield.core.settings import Settings
-from civicshield.intel.models import IntelObject
+from civicshield.intel.models import IntelObject, IntelSource
 from civicshield.intel.report import ImportReport
+from civicshield.intel.schemas import IndicatorSighting
 from civicshield.intel.stix_objects import StixRecord
 from civicshield.intel.store import StoreContext, source_for, store_records
 from civicshield.intel.tlp import marking_id, tlp_of_refs
 
 __all__ = [
     "ENTRIES_PROPERTY",
-    "SightingRead",
     "city_identity_id",
+    "indicator_sightings",
+    "names_of",
+    "our_sightings_since",
     "record_sightings",
+    "sighted_since",
     "sighting_id",
-    "sightings_of",
 ]
 
 ENTRIES_PROPERTY = "x_civicshield_entries"
 _NAMESPACE = uuid.UUID("34f150f5-f9a9-4745-b6db-ab3885e05804")
 _RULE_PREFIX = "intel/"
 _STEP = timedelta(milliseconds=1)  # STIX timestamps we write carry milliseconds
-
-
-class SightingRead(BaseModel):
-    """The current version of one of our sightings of an indicator."""
-
-    stix_id: str
-    day: str
-    count: int
-    first_seen: datetime
-    last_seen: datetime
-    modified: datetime
-    versions: int
-    tlp: str | None
 
 
 @dataclass
@@ -205,30 +196,94 @@ def record_sightings(
     return len(bodies)
 
 
-def sightings_of(session: Session, indicator_stix_id: str) -> list[SightingRead]:
-    """Our sightings of one indicator (the current version of each, newest day first)."""
-    rows = session.scalars(
-        select(IntelObject)
+def _stix_time(value: object) -> datetime | None:
+    """A STIX timestamp from a stored body, or None when absent or unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def names_of(session: Session, refs: Iterable[str]) -> dict[str, str]:
+    """The `name` of each referenced object the store holds (latest version wins)."""
+    wanted = sorted(set(refs))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(IntelObject.stix_id, IntelObject.body)
+        .where(IntelObject.stix_id.in_(wanted))
+        .order_by(IntelObject.modified_key)
+    )
+    return {sid: str(body["name"]) for sid, body in rows if body.get("name")}
+
+
+def indicator_sightings(session: Session, stix_id: str) -> list[IndicatorSighting]:
+    """The current version of every stored STIX sighting whose `sighting_of_ref` is
+    `stix_id`, latest `last_seen` first."""
+    rows = session.execute(
+        select(IntelObject, IntelSource.name)
+        .outerjoin(IntelSource, IntelSource.id == IntelObject.source_id)
         .where(
             IntelObject.type == "sighting",
-            IntelObject.body["sighting_of_ref"].as_string() == indicator_stix_id,
+            IntelObject.body["sighting_of_ref"].as_string() == stix_id,
         )
-        .order_by(IntelObject.stix_id, IntelObject.modified_key)
+        .order_by(IntelObject.modified_key)
     ).all()
-    latest: dict[str, tuple[IntelObject, int]] = {}
-    for row in rows:
-        versions = latest[row.stix_id][1] + 1 if row.stix_id in latest else 1
-        latest[row.stix_id] = (row, versions)
+    latest = {obj.stix_id: (obj, source) for obj, source in rows}
+    versions = Counter(obj.stix_id for obj, _ in rows)
+    names = names_of(
+        session,
+        (ref for obj, _ in latest.values() for ref in _refs(obj.body, "where_sighted_refs")),
+    )
     found = []
-    for row, versions in latest.values():
-        body, tlp = row.body, tlp_of_refs(row.object_marking_refs)
-        first = _parse(body["first_seen"])
+    for obj, source in latest.values():
+        refs = _refs(obj.body, "where_sighted_refs")
+        count = obj.body.get("count")
         found.append(
-            SightingRead(
-                stix_id=row.stix_id, day=first.date().isoformat(), count=int(body["count"]),
-                first_seen=first, last_seen=_parse(body["last_seen"]),
-                modified=_parse(body["modified"]), versions=versions,
-                tlp=tlp.value if tlp else None,
+            IndicatorSighting(
+                stix_id=obj.stix_id,
+                count=count if isinstance(count, int) else None,
+                first_seen=_stix_time(obj.body.get("first_seen")),
+                last_seen=_stix_time(obj.body.get("last_seen")),
+                where_sighted_refs=refs,
+                where_sighted=[names.get(ref, ref) for ref in refs],
+                created_by_ref=obj.created_by_ref,
+                modified=obj.modified,
+                source_name=source,
+                versions=versions[obj.stix_id],
+                tlp=tlp.value if (tlp := tlp_of_refs(obj.object_marking_refs)) else None,
             )
-        )  # fmt: skip
-    return sorted(found, key=lambda s: (s.day, s.stix_id), reverse=True)
+        )
+    return sorted(found, key=lambda s: str(s.last_seen or s.modified or ""), reverse=True)
+
+
+def sighted_since(session: Session, since: datetime) -> int:
+    """How many indicators the sighting versions stored since `since` point at."""
+    ref = IntelObject.body["sighting_of_ref"].as_string()
+    stmt = select(func.count(func.distinct(ref))).where(
+        IntelObject.type == "sighting", IntelObject.imported_at >= since
+    )
+    return session.scalar(stmt) or 0
+
+
+def _refs(body: Mapping[str, Any], key: str) -> list[str]:
+    value = body.get(key)
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def our_sightings_since(session: Session, since: datetime) -> list[str]:
+    """The ids of our own sightings (recorded by continuous detection) with a version stored
+    at or after `since`: what `intel push --sightings` shares."""
+    rows = session.scalars(
+        select(IntelObject.stix_id)
+        .join(IntelSource, IntelSource.id == IntelObject.source_id)
+        .where(
+            IntelObject.type == "sighting",
+            IntelSource.kind == "sighting",
+            IntelObject.imported_at >= since,
+        )
+        .distinct()
+    )
+    return sorted(rows)

@@ -27,7 +27,6 @@ from civicshield.detect.live import LiveRules, evaluate_live, live_rules
 from civicshield.detect.live_correlation import History
 from civicshield.detect.segmentation import WINDOW_SECONDS as SEGMENT_WINDOW
 from civicshield.detect.segmentation import violation_matches
-from civicshield.intel.sightings import record_sightings
 from civicshield.telemetry.paths import event_store, spool
 from civicshield.telemetry.sources import note_lag
 from civicshield.telemetry.spool import SpoolEntry
@@ -184,7 +183,7 @@ def record_found(
             report.updated += len(done.updated)
             report.suppressed += done.suppressed
     if intel_hits.height:  # after the alerts: sightings count each entry once (replays)
-        record_sightings(session, intel_hits, now=clock.now(), settings=settings)
+        intel.record_sightings(session, intel_hits, now=clock.now(), settings=settings)
     note_lag(session, _lags(frame, clock.now()))
 
 

@@ -9,8 +9,10 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import polars as pl
 import pytest
 
+from civicshield import intel
 from civicshield.core import Tlp
 from civicshield.intel import peers, taxii
 from civicshield.intel.models import IntelPeer, IntelSubscription
@@ -146,3 +148,38 @@ def test_policy_show_with_override(initialised: Cli) -> None:
     assert bad.exit_code == 1 and "unknown key 'bogus'" in bad.stderr
     both = cli("intel", "publish", "indicator--x")
     assert both.exit_code == 1 and "exactly one of --collection" in both.stderr
+
+
+def test_push_our_sightings_to_a_peer(
+    initialised: Cli, tmp_path: Path, sent: list[dict[str, Any]]
+) -> None:
+    cli = initialised
+    good = _indicator("[domain-name:value = 'kraken-iot.example']", Tlp.GREEN)
+    _load(cli, tmp_path, good)
+    empty = cli("intel", "push", "1", "--sightings")
+    assert empty.exit_code == 1 and "nothing to push" in empty.stderr
+    rt = cli.runtime()
+    with rt.session() as s:
+        peer = IntelPeer(
+            name="Vecina", discovery_url="https://v.example/taxii2/", created_at=rt.clock.now()
+        )
+        s.add(peer)
+        s.flush()
+        s.add(
+            IntelSubscription(
+                peer_id=peer.id, api_root_url="https://v.example/a/", collection_id="c1",
+                can_write=True, created_at=rt.clock.now(),
+            )
+        )  # fmt: skip
+        hits = pl.DataFrame(
+            {"rule_id": [f"intel/{good['id']}"], "@timestamp": [rt.clock.now()], "_entry": ["e1"]}
+        )
+        assert intel.record_sightings(s, hits, now=rt.clock.now(), settings=rt.settings) == 1
+    rt.close()
+    waiting = cli("intel", "push", "1", "--sightings", "--yes")
+    assert waiting.exit_code == 1 and "waits for approval" in waiting.stderr and sent == []
+    cli.ok("intel", "publications", "approve", "1", env={"USER": "privacy"})
+    assert cli.json("intel", "publications", "send", "1")["status"] == "published"
+    [sighting] = [o for o in sent if o["type"] == "sighting"]
+    assert sighting["sighting_of_ref"] == good["id"] and sighting["count"] == 1
+    assert not [k for k in sighting if k.startswith("x_civicshield")]

@@ -18,9 +18,9 @@ from civicshield.intel.models import IntelObject
 from civicshield.intel.sightings import (
     ENTRIES_PROPERTY,
     city_identity_id,
+    indicator_sightings,
     record_sightings,
     sighting_id,
-    sightings_of,
 )
 from civicshield.intel.tlp import marking_id
 from civicshield.migrations import upgrade
@@ -69,7 +69,7 @@ def test_counts_versions_and_replays(store: Runtime) -> None:
         assert record_sightings(s, replay, now=later, settings=rt.settings) == 1
         assert record_sightings(s, hits("spool-2", 30, 42), now=later, settings=rt.settings) == 0
     with rt.session() as s:
-        [seen] = sightings_of(s, IND)
+        [seen] = indicator_sightings(s, IND)
         assert (seen.count, seen.versions) == (5, 2)
         assert (seen.first_seen, seen.last_seen) == (DAY, DAY + timedelta(minutes=42))
         assert seen.stix_id == sighting_id(IND, "2026-11-22") and seen.tlp == "amber"
@@ -100,10 +100,10 @@ def test_one_sighting_per_indicator_per_day(store: Runtime) -> None:
     )
     with rt.session() as s:
         assert record_sightings(s, batch, now=now, settings=rt.settings) == 3
-        days = [(x.day, x.count) for x in sightings_of(s, IND)]
+        days = [(x.first_seen.date().isoformat(), x.count) for x in indicator_sightings(s, IND)]
         assert days == [("2026-11-22", 1), ("2026-11-21", 1)]
-        assert [x.count for x in sightings_of(s, other)] == [1]
-        assert sightings_of(s, "indicator--nope") == []
+        assert [x.count for x in indicator_sightings(s, other)] == [1]
+        assert indicator_sightings(s, "indicator--nope") == []
         identities = s.scalar(select(func.count()).where(IntelObject.type == "identity"))
         assert identities == 1  # stored once
 
@@ -157,6 +157,6 @@ def test_continuous_detection_records_sightings(
     with city.session() as s:
         [alert] = [a for a in alerts.list_alerts(s).items if a.rule_id == f"intel/{IND}"]
         assert alert.severity.value == "critical"  # confidence 90
-        [seen] = sightings_of(s, IND)
+        [seen] = indicator_sightings(s, IND)
         assert (seen.count, seen.versions) == (3, 1)
     city.close()
