@@ -20,7 +20,7 @@ def civicshield_register_jobs() -> list[Any]:
     return [*JOBS, *PEER_JOBS, *SHARING_JOBS]
 
 
-@hookimpl(trylast=True)  # after the telemetry demo: the camera botnet's addresses exist
+@hookimpl(tryfirst=True)  # before the telemetry demo: its alerts include indicator hits
 def civicshield_load_demo(session: Any, clock: Any, settings: Settings | None) -> list[str]:
     if settings is None or session is None:
         return ["demo intel not loaded: no settings or no database session"]

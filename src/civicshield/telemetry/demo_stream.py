@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from civicshield import alerts
+from civicshield import alerts, intel
 from civicshield.core import Settings
 from civicshield.core.clock import Clock
 from civicshield.detect.live import evaluate_live, live_rules
@@ -61,6 +61,7 @@ def demo_alerts(
                     rule_paths=live.paths,
                 )  # fmt: skip
                 created += len(done.created)
+        created += _intel_alerts(session, settings, result, clock=clock)
         denied = violation_matches(result.frame, result.dataset, settings.data_dir)
         if settings.segmentation_enabled and denied.height:
             done = alerts.record_matches(
@@ -73,6 +74,21 @@ def demo_alerts(
     if live.note:
         notes.append(f"demo alerts use CivicShield's own rules only: {live.note}")
     return notes
+
+
+def _intel_alerts(session: Session, settings: Settings, result: ReadResult, *, clock: Clock) -> int:
+    """Indicator hits in the history (the demo peers' botnet indicators), with sightings."""
+    hits = intel.indicator_matches(session, result.frame, result.dataset, now=clock.now())
+    if hits.height == 0:
+        return 0
+    done = alerts.record_matches(
+        session, hits, batch_id=f"demo:{result.dataset}/intel", clock=clock,
+        window_seconds=max(settings.alert_window_seconds, DAY),
+        samples=settings.alert_sample_events,
+        kind="intel",
+    )  # fmt: skip
+    intel.record_sightings(session, hits, now=clock.now(), settings=settings)
+    return len(done.created)
 
 
 def _attack(logs: Logs, city: City, rng: random.Random, now: datetime, minute: int) -> str:

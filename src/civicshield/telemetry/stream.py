@@ -158,7 +158,8 @@ def record_found(
 ) -> None:
     """Write `found` as alerts, one alert batch per `_entry` value and kind (idempotent per
     entry): Sigma matches by the hour; correlation hits and segmentation violations, standing
-    patterns (a device reaching many destinations hour after hour), by the day; indicator hits."""
+    patterns (a device reaching many destinations hour after hour), and indicator hits (a
+    compromised camera beacons all day), by the day."""
     report.events += frame.height
     index = alerts.AssetIndex(session)  # one inventory lookup for the whole batch
     hits = correlation_hits_of(live)
@@ -168,7 +169,7 @@ def record_found(
         (found.rules.filter(~hits), "sigma", "", hourly),
         (found.rules.filter(hits), "sigma", "/correlation", daily),
         (found.segmentation, "segmentation", "/segmentation", max(daily, SEGMENT_WINDOW)),
-        (intel_hits, "intel", "/intel", hourly),
+        (intel_hits, "intel", "/intel", daily),  # a standing contact: once a day
     ):
         if matches is None or matches.height == 0:
             continue

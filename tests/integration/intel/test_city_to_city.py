@@ -108,8 +108,9 @@ def test_publication_to_a_peer_city(runtime: Runtime, peer_city: tuple[Runtime, 
         assert row.body["pattern"] == shareable["pattern"]  # a public address stays
         assert not s.scalars(select(IntelObject).where(IntelObject.stix_id == secret["id"])).all()
         [prov] = s.scalars(select(IntelProvenance).where(IntelProvenance.object_id == row.id))
-        assert prov.detail.get("source_kind") == "stix"  # posted to the peer's TAXII server
-        assert collection in prov.detail.get("location", "")
+        # posted to the peer's TAXII server by our member account
+        assert (prov.detail["source_kind"], prov.detail["member"]) == ("taxii", "ciudad")
+        assert collection in prov.detail["collection_url"]
 
     # our sightings follow; the peer is approved now, so no second approval
     hits = pl.DataFrame(

@@ -171,7 +171,11 @@ def post_objects(
     if caller.is_member and added:
         bundle = {"type": "bundle", "id": f"bundle--{uuidlib.uuid4()}", "objects": added}
         actor = Actor(kind="taxii", name=caller.name)
-        import_stix(session, bundle, location=location, actor=actor, clock=clock)
+        import_stix(
+            session, bundle, location=location, actor=actor, clock=clock, kind="taxii",
+            name=f"TAXII {collection.title}",
+            provenance={"member": caller.name, "collection_url": location, "added": "pushed"},
+        )  # fmt: skip
     return status_read(row)
 
 
