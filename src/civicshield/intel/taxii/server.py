@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from civicshield.core.errors import NotFound
 from civicshield.intel.taxii.access import (
@@ -151,11 +151,23 @@ def objects_page(
     With `object_id`, only that object (NotFound when the collection has none of it)."""
     collection = _collection(session, caller, slug, uuid)
     require_read(session, caller, collection)
-    statement = select(TaxiiEntry).where(TaxiiEntry.collection_id == collection.id)
+    # The per-version filters (type, id, added_after) run in SQL, bodies are left behind;
+    # choosing versions and paging need each object's surviving versions, in Python.
+    statement = (
+        select(TaxiiEntry)
+        .options(defer(TaxiiEntry.body))
+        .where(TaxiiEntry.collection_id == collection.id)
+    )
     if object_id is not None:
         statement = statement.where(TaxiiEntry.stix_id == object_id)
+    if query.types:
+        statement = statement.where(TaxiiEntry.type.in_(sorted(query.types)))
+    if query.ids:
+        statement = statement.where(TaxiiEntry.stix_id.in_(sorted(query.ids)))
+    if query.added_after is not None:
+        statement = statement.where(TaxiiEntry.date_added > query.added_after)
     entries = list(session.scalars(statement))
-    if object_id is not None and not entries:
+    if object_id is not None and not entries and not _holds(session, collection, object_id):
         raise NotFound(f"no object {object_id} in collection {uuid}")
     result = page(select_entries(entries, query), query)
     items: list[Any]
@@ -164,7 +176,12 @@ def objects_page(
     elif view == "versions":
         items = [e.version for e in result.entries]
     else:
-        items = [e.body for e in result.entries]
+        wanted = [e.id for e in result.entries]
+        rows = session.execute(
+            select(TaxiiEntry.id, TaxiiEntry.body).where(TaxiiEntry.id.in_(wanted))
+        )
+        bodies: dict[int, dict[str, Any]] = {row.id: row.body for row in rows}
+        items = [bodies[e.id] for e in result.entries]
     shown = result.entries
     return ObjectPage(
         items=items,
@@ -173,6 +190,15 @@ def objects_page(
         first_added=format_timestamp(shown[0].date_added) if shown else None,
         last_added=format_timestamp(shown[-1].date_added) if shown else None,
     )
+
+
+def _holds(session: Session, collection: TaxiiCollection, object_id: str) -> bool:
+    found = session.scalar(
+        select(TaxiiEntry.id)
+        .where(TaxiiEntry.collection_id == collection.id, TaxiiEntry.stix_id == object_id)
+        .limit(1)
+    )
+    return found is not None
 
 
 def delete_object(
