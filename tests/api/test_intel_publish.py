@@ -290,9 +290,9 @@ def test_web_queue_preview_and_buttons_by_permission(
         and 'data-testid="flash"' in sent_page.text
         and [o["id"] for o in sent.peer][:1] == [good["id"]]
     )
-    assert "Published" in sent_page.text and 'data-testid="send-submit"' not in sent_page.text
+    assert "Sent to the collection" in sent_page.text and 'data-testid="send-submit"' not in sent_page.text
     queue = client.get("/intel/publish").text
-    assert "Published" in queue and 'data-testid="prepare-form"' in queue
+    assert "Sent to the collection" in queue and 'data-testid="prepare-form"' in queue
     bad = client.post(
         "/intel/publish", data={**form, "collection_uuid": COLLECTION, "csrf_token": browser.csrf}
     )

@@ -27,7 +27,7 @@ ApprovePage = Annotated[Page, Depends(require(Permission.INTEL_APPROVE))]
 STATUS_LABELS: dict[str, str] = {
     "draft": N_("Ready to publish"),
     "awaiting_approval": N_("Awaiting approval"),
-    "published": N_("Published"),
+    "published": N_("Sent to the collection"),
     "refused": N_("Refused by the policy"),
     "rejected": N_("Rejected"),
     "failed": N_("Delivery failed"),
