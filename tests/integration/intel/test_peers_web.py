@@ -41,7 +41,7 @@ def test_manage_peers_from_the_page(
     added = client.post("/intel/peers", data=form, follow_redirects=False)
     assert added.status_code == 303
     page = client.get("/intel/peers").text
-    assert "Villa Norte" in page
+    assert "Villa Norte" in page and 'data-testid="flash">Peer added.' in page
     assert SECRET not in page, page[page.index(SECRET) - 300 : page.index(SECRET) + 50]
     bad = client.post("/intel/peers", data={**form, "name": "X", "discovery_url": "nope"})
     assert bad.status_code == 422 and 'data-testid="error-discovery_url"' in bad.text
@@ -66,7 +66,8 @@ def test_manage_peers_from_the_page(
         "/intel/peers/1/remove", data={"csrf_token": csrf}, follow_redirects=False
     )
     assert removed.status_code == 303
-    assert 'data-testid="peers-empty"' in client.get("/intel/peers").text
+    after = client.get("/intel/peers").text
+    assert 'data-testid="peers-empty"' in after and "Peer removed." in after
 
 
 def test_probe_error_shown(

@@ -84,7 +84,7 @@ def peers_add(page: ManagePage) -> Response:
         return _render(page, status=422, add_values=posted, add_errors=_validation_errors(exc))
     except CivicShieldError as exc:
         return _render(page, status=422, add_values=posted, error=exc.detail)
-    return page.redirect("/intel/peers", flash=N_("Peer added."))
+    return page.redirect("/intel/peers", flash="peer_added")
 
 
 def _peer_id(raw: str) -> int:
@@ -123,7 +123,7 @@ def peers_subscribe(peer_id: str, page: ManagePage) -> Response:
         return _render(page, status=422, error=page.gettext(N_("Choose a collection.")))
     except CivicShieldError as exc:
         return _render(page, status=422, error=exc.detail)
-    return page.redirect("/intel/peers", flash=N_("Subscribed."))
+    return page.redirect("/intel/peers", flash="peer_subscribed")
 
 
 @router.post("/intel/peers/{peer_id}/remove")
@@ -135,7 +135,7 @@ def peers_remove(peer_id: str, page: ManagePage) -> Response:
             )
     except CivicShieldError as exc:
         return _render(page, status=422, error=exc.detail)
-    return page.redirect("/intel/peers", flash=N_("Peer removed."))
+    return page.redirect("/intel/peers", flash="peer_removed")
 
 
 @router.post("/intel/peers/subscriptions/{subscription_id}/pull")
