@@ -101,7 +101,7 @@ def import_command(
                 fail(f"{location}: cannot read: {exc}")
             report = intel.import_csv(
                 session, text, mapping=mapping, location=location, actor=actor, clock=clock,
-                decay_days=decay,
+                decay_days=decay, tlp=Tlp(rt.settings.intel_default_tlp),
             )  # fmt: skip
         else:
             data = _read_json(Path(location))

@@ -1,9 +1,11 @@
 """CSV files and plain lists of indicators (pure): a mapping says which column holds which type
 of value (`ip=ip-dst,hash=sha256`; types are MISP attribute types, plus `ip`, `ipv4`, `ipv6`,
 `hash` guessed by length), and optionally `valid_until`, `confidence`, `labels` (';'-separated)
-and `description` columns. A plain list (one value a line, `#` comments) takes one type for
-every line. Each value becomes a STIX indicator whose id is derived from type and value, so the
-same list imported again holds the same indicators."""
+`description` and `tlp` (clear, green, amber, amber+strict, red) columns. A plain list (one
+value a line, `#` comments) takes one type for every line. Each value becomes a STIX indicator
+whose id is derived from type and value, so the same list imported again holds the same
+indicators; each carries a TLP 2.0 marking (its `tlp` column, else the importer's default), as
+every object CivicShield creates does."""
 
 from __future__ import annotations
 
@@ -13,7 +15,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from civicshield.core.enums import Tlp
 from civicshield.intel.misp import MISP_TYPES, pattern_for
+from civicshield.intel.tlp import marking_id
 
 __all__ = ["META_COLUMNS", "VALUE_TYPES", "parse_mapping", "rows_to_stix", "stable_id"]
 
@@ -21,7 +25,7 @@ _NS = uuid.UUID("0c8f5d0e-8f7e-4b8e-9a51-9d3e8e0f4a21")
 _ALIASES = {"ip": "ip-dst", "ipv4": "ip-dst", "ipv6": "ip-dst", "email-addr": "email"}
 _HASH_BY_LENGTH = {32: "md5", 40: "sha1", 64: "sha256"}
 VALUE_TYPES = tuple(sorted({*MISP_TYPES, *_ALIASES, "hash"}))
-META_COLUMNS = ("confidence", "description", "labels", "valid_until")
+META_COLUMNS = ("confidence", "description", "labels", "tlp", "valid_until")
 
 
 def parse_mapping(text: str) -> dict[str, str]:
@@ -54,7 +58,22 @@ def stable_id(kind: str, value: str) -> str:
     return f"indicator--{uuid.uuid5(_NS, f'{kind}:{value}')}"
 
 
-def _indicator(kind: str, value: str, now: datetime, meta: dict[str, str]) -> dict[str, Any]:
+def _marking(meta: dict[str, str], default: Tlp | None) -> list[str]:
+    level = default
+    if meta.get("tlp"):
+        text = meta["tlp"].strip().lower().removeprefix("tlp:")
+        try:
+            level = Tlp(text)
+        except ValueError:
+            raise ValueError(
+                f"tlp {meta['tlp']!r} is not clear, green, amber, amber+strict or red"
+            ) from None
+    return [marking_id(level)] if level else []
+
+
+def _indicator(
+    kind: str, value: str, now: datetime, meta: dict[str, str], tlp: Tlp | None = None
+) -> dict[str, Any]:
     if kind == "hash":
         kind = _HASH_BY_LENGTH.get(len(value), "")
         if not kind:
@@ -77,13 +96,21 @@ def _indicator(kind: str, value: str, now: datetime, meta: dict[str, str]) -> di
         obj["labels"] = [x.strip() for x in meta["labels"].split(";") if x.strip()]
     if meta.get("description"):
         obj["description"] = meta["description"]
+    if markings := _marking(meta, tlp):
+        obj["object_marking_refs"] = markings
     return obj
 
 
 def rows_to_stix(
-    text: str, mapping: dict[str, str], now: datetime, *, name: str = "<input>"
+    text: str,
+    mapping: dict[str, str],
+    now: datetime,
+    *,
+    name: str = "<input>",
+    tlp: Tlp | None = None,
 ) -> tuple[list[tuple[str, dict[str, Any]]], list[tuple[str, str]]]:
-    """(place, indicator) for each value, and (place, reason) for each refused line."""
+    """(place, indicator) for each value, and (place, reason) for each refused line; `tlp` is
+    the marking of values whose row names none."""
     found: list[tuple[str, dict[str, Any]]] = []
     refused: list[tuple[str, str]] = []
     if "" in mapping:
@@ -91,7 +118,7 @@ def rows_to_stix(
             value = line.split("#", 1)[0].strip()
             if value:
                 try:
-                    found.append((f"{name}:{number}", _indicator(mapping[""], value, now, {})))
+                    found.append((f"{name}:{number}", _indicator(mapping[""], value, now, {}, tlp)))
                 except ValueError as exc:
                     refused.append((f"{name}:{number}", str(exc)))
         return found, refused
@@ -108,7 +135,7 @@ def rows_to_stix(
                 continue
             place = f"{name}:{number}:{column}"
             try:
-                found.append((place, _indicator(kind, value, now, meta)))
+                found.append((place, _indicator(kind, value, now, meta, tlp)))
             except ValueError as exc:
                 refused.append((place, str(exc)))
     return found, refused

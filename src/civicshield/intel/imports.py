@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from civicshield import audit
 from civicshield.core.actor import Actor
 from civicshield.core.clock import Clock
+from civicshield.core.enums import Tlp
 from civicshield.core.errors import Invalid
 from civicshield.intel.csv_list import parse_mapping, rows_to_stix
 from civicshield.intel.feeds import FeedReader
@@ -217,12 +218,16 @@ def import_csv(
     clock: Clock,
     decay_days: Decay = None,
     provenance: Mapping[str, Any] | None = None,
+    tlp: Tlp | None = None,
 ) -> ImportReport:
     """A CSV file (`column=type,…`) or a plain list (one type). Values already held are
-    unchanged (their ids are derived from type and value)."""
+    unchanged (their ids are derived from type and value). `tlp` marks the values whose row
+    names none (callers pass the city's default, `intel_default_tlp`)."""
     try:
         columns = parse_mapping(mapping)
-        items, refused = rows_to_stix(text, columns, clock.now().astimezone(UTC), name=location)
+        items, refused = rows_to_stix(
+            text, columns, clock.now().astimezone(UTC), name=location, tlp=tlp
+        )
     except ValueError as exc:
         raise Invalid(f"{location}: {exc}") from None
     source = source_for(session, kind="csv", name=location, location=location, now=clock.now())

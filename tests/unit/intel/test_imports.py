@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from civicshield import intel
-from civicshield.core import SYSTEM
+from civicshield.core import SYSTEM, Tlp
 from civicshield.core.errors import ExternalServiceError
 from civicshield.runtime import Runtime
 
@@ -219,6 +219,27 @@ def test_csv_and_plain_list(runtime: Runtime) -> None:
     # "not-an-ip" is stored but not matchable; "bad domain" likewise (the pattern compiles as
     # a domain string) — both with their reason, never dropped.
     assert plain.new == 2
+
+
+def test_csv_values_carry_a_tlp_marking(runtime: Runtime) -> None:
+    text = "ip,tlp\n198.51.100.8,red\n198.51.100.9,\n198.51.100.10,purple\n"
+    with runtime.session() as s:
+        report = intel.import_csv(
+            s, text, mapping="ip=ip,tlp=tlp", location="t.csv", actor=SYSTEM,
+            clock=runtime.clock, tlp=Tlp.GREEN,
+        )  # fmt: skip
+        assert report.new == 2
+        [(place, reason)] = [(r.path, r.reason) for r in report.refused]
+        assert place == "t.csv:4:ip" and "'purple' is not clear" in reason
+        levels = {
+            i.pattern: i.tlp for i in intel.list_indicators(
+                s, intel.IndicatorFilter(), now=runtime.clock.now()
+            ).items
+        }  # fmt: skip
+    assert levels == {
+        "[ipv4-addr:value = '198.51.100.8']": "red",
+        "[ipv4-addr:value = '198.51.100.9']": "green",
+    }
 
 
 def test_misp_feed_over_http_and_its_failures(runtime: Runtime) -> None:

@@ -236,7 +236,8 @@ def _import(page: Page, name: str, data: bytes, fmt: str, mapping: str) -> Impor
     }
     with page.runtime.session() as session:
         if fmt == "csv":
-            return intel.import_csv(session, parsed, mapping=mapping, **common)
+            tlp = Tlp(settings.intel_default_tlp)
+            return intel.import_csv(session, parsed, mapping=mapping, tlp=tlp, **common)
         if fmt == "misp-event":
             return intel.import_misp_event(session, parsed, **common)
         return intel.import_stix(session, parsed, **common)
