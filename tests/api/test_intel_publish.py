@@ -290,7 +290,8 @@ def test_web_queue_preview_and_buttons_by_permission(
         and 'data-testid="flash"' in sent_page.text
         and [o["id"] for o in sent.peer][:1] == [good["id"]]
     )
-    assert "Sent to the collection" in sent_page.text and 'data-testid="send-submit"' not in sent_page.text
+    assert "Sent to the collection" in sent_page.text
+    assert 'data-testid="send-submit"' not in sent_page.text
     queue = client.get("/intel/publish").text
     assert "Sent to the collection" in queue and 'data-testid="prepare-form"' in queue
     bad = client.post(
