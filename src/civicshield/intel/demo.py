@@ -83,7 +83,7 @@ def _ensenada_pushed(
     report = import_stix(
         session, {"type": "bundle", "id": f"bundle--{peer.identity_id[10:]}", "objects": objects},
         location=url, actor=Actor(kind="taxii", name=peer.key), clock=clock, kind="taxii",
-        name="TAXII Camera botnet indicators",
+        name="Camera botnet indicators",
         provenance={"member": peer.key, "collection_url": url, "added": "pushed"},
     )  # fmt: skip
     return report.new

@@ -218,7 +218,7 @@ def test_analyst_imports_a_bundle_with_refusals(
     done = _post_import(analyst, json.dumps(_bundle(good, bad)).encode(), "b.json", format="stix")
     assert done.status_code == 200, done.text
     assert 'data-testid="import-report"' in done.text
-    refusal = re.search(r'data-testid="refusal"><td><code>([^<]+)</code>', done.text)
+    refusal = re.search(r'data-testid="refusal"><td><code class="wrap">([^<]+)</code>', done.text)
     assert refusal and refusal.group(1) == "$.objects[1]"
     assert "upload:b.json" in done.text  # the new source is listed
     with runtime.session() as session:
@@ -231,7 +231,7 @@ def test_import_csv_and_bad_files(runtime: Runtime, as_role: Callable[..., Any])
         analyst, f"{MD5}\nabc\n".encode(), "hashes.txt", format="csv", mapping="hash"
     )
     assert done.status_code == 200 and 'data-testid="refusal"' in done.text
-    assert "<code>upload:hashes.txt:2</code>" in done.text  # the refused line
+    assert '<code class="wrap">upload:hashes.txt:2</code>' in done.text  # the refused line
     with runtime.session() as session:
         found = intel.list_indicators(session, intel.IndicatorFilter(q=MD5),
                                       now=runtime.clock.now())  # fmt: skip

@@ -173,7 +173,7 @@ def post_objects(
         actor = Actor(kind="taxii", name=caller.name)
         import_stix(
             session, bundle, location=location, actor=actor, clock=clock, kind="taxii",
-            name=f"TAXII {collection.title}",
+            name=collection.title,
             provenance={"member": caller.name, "collection_url": location, "added": "pushed"},
         )  # fmt: skip
     return status_read(row)

@@ -17,7 +17,7 @@ from civicshield.intel import sharing
 from civicshield.web.deps import require
 from civicshield.web.page import Page
 
-__all__ = ["ACTIONS", "RULES", "STATUS_LABELS", "router"]
+__all__ = ["ACTIONS", "RULES", "STATUS_BADGES", "STATUS_LABELS", "router"]
 
 router = APIRouter()
 ReadPage = Annotated[Page, Depends(require(Permission.INTEL_READ))]
@@ -31,6 +31,15 @@ STATUS_LABELS: dict[str, str] = {
     "refused": N_("Refused by the policy"),
     "rejected": N_("Rejected"),
     "failed": N_("Delivery failed"),
+}
+# The badge colours of the job statuses, whose contrast the accessibility test checks.
+STATUS_BADGES: dict[str, str] = {
+    "draft": "badge-job-queued",
+    "awaiting_approval": "badge-job-running",
+    "published": "badge-job-succeeded",
+    "refused": "badge-job-failed",
+    "rejected": "badge-job-cancelled",
+    "failed": "badge-job-failed",
 }
 ACTIONS: dict[str, str] = {
     "marked": N_("TLP marking added"),
@@ -58,7 +67,7 @@ _FIELDS = ("object_ids", "collection_uuid", "subscription_id")
 def _values(**extra: Any) -> dict[str, Any]:
     return {
         "nav_key": "intel", "tab": "publish", "STATUS_LABELS": STATUS_LABELS,
-        "ACTIONS": ACTIONS, "RULES": RULES, **extra,
+        "STATUS_BADGES": STATUS_BADGES, "ACTIONS": ACTIONS, "RULES": RULES, **extra,
     }  # fmt: skip
 
 
