@@ -15,6 +15,8 @@ import pytest
 
 from civicshield import accounts, intel, jobs
 from civicshield.core import SYSTEM, Role
+from civicshield.intel import sharing
+from civicshield.intel.demo import load_demo_intel
 from civicshield.runtime import Runtime
 from tests.browser.conftest import axe_script, login
 
@@ -67,6 +69,14 @@ def _indicator(runtime: Runtime) -> str:
     return ident
 
 
+def _peers(runtime: Runtime) -> int:
+    """The demo's peer cities (a peer, a subscription, publications); the one awaiting approval."""
+    with runtime.session() as session:
+        load_demo_intel(session, runtime.settings, clock=runtime.clock)
+        waiting, _ = sharing.list_publications(session, status="awaiting_approval", limit=1)
+    return waiting[0].id
+
+
 def _job(runtime: Runtime) -> int:
     with runtime.session() as session:
         return jobs.enqueue(session, "audit.verify", registry=runtime.jobs, clock=runtime.clock).id
@@ -93,6 +103,7 @@ def test_no_serious_violations(
     login(page, admin)
     job_id = _job(live_runtime)
     indicator_id = _indicator(live_runtime)
+    publication_id = _peers(live_runtime)
     for path in [
         "/",
         "/admin/users",
@@ -106,6 +117,9 @@ def test_no_serious_violations(
         "/intel",
         "/intel/feeds",
         f"/intel/indicators/{indicator_id}",
+        "/intel/peers",
+        "/intel/publish",
+        f"/intel/publish/{publication_id}",
     ]:
         page.goto(path)
         _audit(page, path, found)
