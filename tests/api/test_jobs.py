@@ -53,6 +53,8 @@ def test_definitions_and_schedules(
         "events.maintenance",
         "incidents.evidence_verify",
         "incidents.reminders",
+        "intel.ageing",
+        "intel.pull",
         "jobs.prune",
         "telemetry.demo_stream",
         "telemetry.health",

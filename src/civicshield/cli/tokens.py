@@ -36,7 +36,8 @@ SCOPES = (
     " audit:read, audit:verify, jobs:read, jobs:manage, rules:read, rules:manage,"
     " assets:read, assets:manage, vulns:read, vulns:manage, vulns:policy, events:read,"
     " events:manage, events:ingest, alerts:read, alerts:triage, alerts:suppress,"
-    " incidents:read, incidents:manage, incidents:notify, intel:read, intel:manage"
+    " incidents:read, incidents:manage, incidents:notify, intel:read, intel:manage,"
+    " intel:approve"
 )
 accounts = lazy_module("civicshield.accounts")
 TOKEN_COLUMNS = (

@@ -31,6 +31,6 @@ JOBS = [
         every_seconds=86_400,
         max_attempts=3,
         backoff_seconds=300,
-        first_run_after_seconds=600,
+        first_run_after_seconds=3600,
     ),
 ]

@@ -24,10 +24,10 @@ from tests.conftest import test_settings
 
 
 def tick(worker: Worker) -> list[JobRead]:
-    """The jobs one tick ran, without the minute-by-minute ingest health check, the demo stream
-    and the five-minute legal-clock reminders (they have their own tests), so that these tests
-    see only the schedules they are about."""
-    frequent = ("telemetry.", "incidents.reminders")
+    """The jobs one tick ran, without the minute-by-minute ingest health check, the demo stream,
+    the peer pulls and the five-minute legal-clock reminders (they have their own tests), so
+    that these tests see only the schedules they are about."""
+    frequent = ("telemetry.", "incidents.reminders", "intel.pull")
     return [j for j in worker.tick() if not j.name.startswith(frequent)]
 
 
