@@ -169,7 +169,6 @@ def _lists(column: pl.Series) -> pl.Series:
     arrays = column.str.starts_with("[")
     if not arrays.any():
         return column
-    inner = column.str.slice(1, column.str.len_chars() - 2)
     strings = (
         column.str.starts_with('["')
         & column.str.ends_with('"]')
@@ -179,20 +178,22 @@ def _lists(column: pl.Series) -> pl.Series:
             == column.str.count_matches('", "', literal=True)
         )
     )
-    numbers = column.str.contains(_NUMBERS)
-    if not (strings | numbers | ~arrays).all():
+    plain = strings | ~arrays
+    # the regex only where needed: most array columns hold strings only
+    if not plain.all() and not (plain | column.str.contains(_NUMBERS)).all():
         return column.to_frame().select(_joined(pl.col(column.name))).to_series()
-    texts = inner.str.slice(1, inner.str.len_chars() - 2).str.replace_all(
-        ",", "\\x2c", literal=True
+    # prefixes and suffixes stripped, not sliced: slicing by characters walks each string
+    texts = (
+        column.str.strip_prefix('["')
+        .str.strip_suffix('"]')
+        .str.replace_all(",", "\\x2c", literal=True)
+        .str.replace_all('"\\x2c "', ",", literal=True)
+    )
+    inner = (
+        column.str.strip_prefix("[").str.strip_suffix("]").str.replace_all(", ", ",", literal=True)
     )
     return (
-        pl.select(
-            pl.when(~arrays)
-            .then(column)
-            .when(strings)
-            .then(texts.str.replace_all('"\\x2c "', ",", literal=True))
-            .otherwise(inner.str.replace_all(", ", ",", literal=True))
-        )
+        pl.select(pl.when(~arrays).then(column).when(strings).then(texts).otherwise(inner))
         .to_series()
         .alias(column.name)
     )
