@@ -294,3 +294,29 @@ def test_json_projection_reads_the_named_keys_and_ecs_sources() -> None:
     assert "answers" in shared and frame.select(shared).equals(whole.select(shared))
     absent = set(frame.columns) - set(whole.columns)
     assert absent and all(frame[c].null_count() == frame.height for c in absent)
+
+
+_ITEMS = st.one_of(
+    st.lists(st.text(max_size=12), max_size=4),  # strings: commas, quotes, `", "`, backslashes
+    st.lists(st.integers(-(10**6), 10**6), max_size=4),
+    st.lists(st.one_of(st.text(alphabet="ab, ", max_size=5), st.integers(0, 9)), max_size=3),
+)
+
+
+@given(st.lists(_ITEMS, min_size=1, max_size=30), st.booleans())
+def test_json_arrays_join_as_line_by_line_reading_does(
+    arrays: list[list[object]], spaced: bool
+) -> None:
+    # The batch path joins arrays with string operations where it can; it must give what
+    # reading each line with orjson gives (`_zeek_json._text`): items joined by `,`, commas
+    # inside items as `\x2c`.
+    from civicshield.detect.readers._zeek_json import _text
+
+    sep = (", ", ": ") if spaced else (",", ":")
+    lines = [
+        json.dumps({"ts": 1520000000 + n, "uid": f"C{n}", "arr": a}, separators=sep).encode()
+        for n, a in enumerate(arrays)
+    ]
+    (result,) = parse_zeek_lines(enumerate(lines, 1), source="t", path_hint="x")
+    assert not result.quarantined
+    assert result.frame["arr"].to_list() == [_text(a) for a in arrays]
