@@ -164,11 +164,15 @@ def start_worker(name: str, settings: Settings, logs: Path) -> subprocess.Popen[
 
 
 def test_two_workers_one_killed_lose_nothing_and_match_the_embedded_run(
-    tmp_path: Path, servers: tuple[RedisServer, str], clock: FrozenClock
+    tmp_path: Path,
+    servers: tuple[RedisServer, str],
+    clock: FrozenClock,
+    request: pytest.FixtureRequest,
 ) -> None:
     redis_server, pg_url = servers
     scaled = settings_for(tmp_path / "scaled", pg_url, redis_url=redis_server.url)
     rt = build_runtime(scaled, clock=clock)
+    request.addfinalizer(rt.close)  # closed even when an assertion fails (no leaked connection)
     push(rt)
     client = redis.Redis.from_url(redis_server.url)
     stream = "civicshield:events:zeek.conn"
@@ -179,23 +183,27 @@ def test_two_workers_one_killed_lose_nothing_and_match_the_embedded_run(
     procs = [start_worker("a", scaled, logs), start_worker("b", scaled, logs)]
     try:
 
-        def a_is_mid_stream() -> bool:
-            if waiting(client, "zeek.conn") == EVENTS:  # nothing acknowledged yet
-                return False
-            consumers = {
-                c["name"].decode(): c["pending"]
-                for c in client.xinfo_consumers(stream, scaled.stream_group)
-            }
-            return consumers.get("a", 0) > 0
+        def held_by_a() -> int:
+            consumers = client.xinfo_consumers(stream, scaled.stream_group)
+            return {c["name"].decode(): c["pending"] for c in consumers}.get("a", 0)
 
-        wait_for(a_is_mid_stream, "worker a to hold entries mid-stream", seconds=120, procs=procs)
+        def a_is_mid_stream() -> bool:  # something acknowledged, and a holds entries
+            return waiting(client, "zeek.conn") != EVENTS and held_by_a() > 0
+
+        # Freeze a while it holds entries, then kill it: between a check and a plain kill it
+        # could acknowledge its batch and hold nothing (seen once in CI).
+        for _ in range(50):
+            wait_for(
+                a_is_mid_stream, "worker a to hold entries mid-stream", seconds=120, procs=procs
+            )
+            procs[0].send_signal(signal.SIGSTOP)
+            if held_by_a() > 0:
+                break
+            procs[0].send_signal(signal.SIGCONT)
         procs[0].send_signal(signal.SIGKILL)
         procs[0].wait(timeout=10)
         assert waiting(client, "zeek.conn") > 0  # killed before the end
-        held = {
-            c["name"].decode(): c["pending"]
-            for c in client.xinfo_consumers(stream, scaled.stream_group)
-        }["a"]
+        held = held_by_a()
         assert held > 0  # the dead worker held entries: only XAUTOCLAIM can finish them
         procs.append(start_worker("a2", scaled, logs))
 
@@ -219,6 +227,7 @@ def test_two_workers_one_killed_lose_nothing_and_match_the_embedded_run(
 
     embedded = settings_for(tmp_path / "embedded", f"sqlite:///{tmp_path / 'embedded.db'}")
     solo = build_runtime(embedded, clock=clock)
+    request.addfinalizer(solo.close)
     push(solo)
     for _ in range(10):  # bounded: 200,000 events are four micro-batches
         if not detect_spooled(solo.session, embedded, clock=clock).remaining:
@@ -231,5 +240,3 @@ def test_two_workers_one_killed_lose_nothing_and_match_the_embedded_run(
     assert max(keys.values()) == 1  # no duplicate alert
     assert sum(a[5] for a in scaled_alerts) == expected_matches()
     assert len({a[1] for a in scaled_alerts}) == len(RULES) and len(scaled_alerts) > 100
-    rt.close()
-    solo.close()
