@@ -7,6 +7,7 @@ traffic finds them. Ids are stable (UUIDv5) so loading the demo twice changes no
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,16 +21,17 @@ _MALWARE = f"malware--{uuid.uuid5(_NS, 'kraken-iot')}"
 _KILL_CHAIN = "lockheed-martin-cyber-kill-chain"
 
 
+@dataclass(frozen=True)
 class DemoPeer:
-    def __init__(self, key: str, city: str, indicators: list[tuple[str, str, str, int]]) -> None:
-        self.key, self.city, self.indicators = key, city, indicators
+    key: str
+    city: str
+    indicators: list[tuple[str, str, str, int]]  # (name, pattern, kill-chain phase, confidence)
 
     @property
     def identity_id(self) -> str:
         return f"identity--{uuid.uuid5(_NS, self.key)}"
 
 
-# (name, pattern, kill-chain phase, confidence)
 PEERS = (
     DemoPeer(
         "ensenada",
