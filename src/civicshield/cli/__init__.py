@@ -7,126 +7,112 @@ Commands: `init`, `serve`, `demo`, `version`, `detect`, `ingest`, `hunt`, and th
 `vulns`, `risk`, `alerts`, `incidents`, `intel`, `quarantine`, `events`; each has `--help`.
 Data commands accept `--json` (one JSON document on stdout). Errors print one red `error: …`
 line on stderr and exit 1 (usage errors exit 2).
+
+Start-up: `main` finds the command's name in argv and builds an app holding only that command
+(its module alone is imported, and Typer converts one command's signature instead of the
+whole tree's ~130); help, completion and unknown names get the full tree (`app`, built on
+first use). Both are built from `COMMANDS`, so a command behaves the same either way.
 """
 
 from __future__ import annotations
 
-import platform
-from pathlib import Path
-from typing import Annotated
+import importlib
+import os
+import sys
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-import typer
+if TYPE_CHECKING:
+    import typer
 
-from civicshield import __version__
-from civicshield.cli._common import CliGroup, CliState, JsonOption, emit_json
-from civicshield.cli.alerts import alerts_app
-from civicshield.cli.assets import assets_app
-from civicshield.cli.audit import audit_app
-from civicshield.cli.db import db_app, init
-from civicshield.cli.demo import demo as demo_command
-from civicshield.cli.detect import detect as detect_command
-from civicshield.cli.hunt import hunt as hunt_command
-from civicshield.cli.incidents import incidents_app
-from civicshield.cli.ingest import events_app, quarantine_app
-from civicshield.cli.ingest import ingest as ingest_command
-from civicshield.cli.intel import intel_app
-from civicshield.cli.jobs import jobs_app
-from civicshield.cli.mail import mail_app
-from civicshield.cli.risk import risk_app
-from civicshield.cli.rules import rules_app
-from civicshield.cli.segmentation import segmentation_app
-from civicshield.cli.serve import serve as serve_command
-from civicshield.cli.stream import register as register_stream
-from civicshield.cli.tokens import tokens_app
-from civicshield.cli.users import users_app
-from civicshield.cli.vulns import vulns_app
-from civicshield.cli.worker import worker_app
-from civicshield.core.logging import configure_logging
+__all__ = ["COMMANDS", "app", "full_app", "main", "single_app"]
 
-__all__ = ["app", "main"]
-
-app = typer.Typer(
-    cls=CliGroup,
-    name="civicshield",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+# name → (module, attribute, is a group), in the order `--help` lists them.
+COMMANDS: dict[str, tuple[str, str, bool]] = {
+    "init": ("civicshield.cli.db", "init", False),
+    "serve": ("civicshield.cli.serve", "serve", False),
+    "demo": ("civicshield.cli.demo", "demo", False),
+    "db": ("civicshield.cli.db", "db_app", True),
+    "user": ("civicshield.cli.users", "users_app", True),
+    "token": ("civicshield.cli.tokens", "tokens_app", True),
+    "audit": ("civicshield.cli.audit", "audit_app", True),
+    "worker": ("civicshield.cli.worker", "worker_app", True),
+    "jobs": ("civicshield.cli.jobs", "jobs_app", True),
+    "mail": ("civicshield.cli.mail", "mail_app", True),
+    "rules": ("civicshield.cli.rules", "rules_app", True),
+    "segmentation": ("civicshield.cli.segmentation", "segmentation_app", True),
+    "assets": ("civicshield.cli.assets", "assets_app", True),
+    "alerts": ("civicshield.cli.alerts", "alerts_app", True),
+    "incidents": ("civicshield.cli.incidents", "incidents_app", True),
+    "intel": ("civicshield.cli.intel", "intel_app", True),
+    "vulns": ("civicshield.cli.vulns", "vulns_app", True),
+    "risk": ("civicshield.cli.risk", "risk_app", True),
+    "detect": ("civicshield.cli.detect", "detect", False),
+    "hunt": ("civicshield.cli.hunt", "hunt", False),
+    "ingest": ("civicshield.cli.ingest", "ingest", False),
+    "quarantine": ("civicshield.cli.ingest", "quarantine_app", True),
+    "events": ("civicshield.cli.stream", "events_app", True),
+    "version": ("civicshield.cli.root", "version", False),
+}
 
 
-@app.callback()
-def root(
-    ctx: typer.Context,
-    data_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--data-dir",
-            help="Data directory for this run (sets CIVICSHIELD_DATA_DIR).",
-            file_okay=False,
-        ),
-    ] = None,
-    database_url: Annotated[
-        str | None,
-        typer.Option(
-            "--database-url",
-            help="Database URL (sets CIVICSHIELD_DATABASE_URL).",
-            show_default=False,
-        ),
-    ] = None,
-    verbose: Annotated[
-        bool,
-        typer.Option("--verbose", "-v", help="Debug logging; tracebacks of unexpected errors."),
-    ] = False,
-) -> None:
-    """CivicShield: defend a smart city with a small security team.
-
-    Settings come from CIVICSHIELD_* environment variables and ./.env. Start with
-    `civicshield init`, then `civicshield serve` (or `civicshield demo` first)."""
-    configure_logging("DEBUG" if verbose else "WARNING")
-    cli_state = CliState(
-        data_dir=data_dir.resolve() if data_dir else None,
-        database_url=database_url,
-        verbose=verbose,
-    )
-    ctx.obj = cli_state
-    ctx.call_on_close(cli_state.close)
+def _load(name: str) -> Any:
+    module, attribute, _ = COMMANDS[name]
+    return getattr(importlib.import_module(module), attribute)
 
 
-def version(json_output: JsonOption = False) -> None:
-    """Print the CivicShield version."""
-    if json_output:
-        emit_json({"version": __version__, "python": platform.python_version()})
-        return
-    typer.echo(f"civicshield {__version__} (Python {platform.python_version()})")
+def _add(target: typer.Typer, name: str) -> None:
+    if COMMANDS[name][2]:
+        target.add_typer(_load(name), name=name)
+    else:
+        target.command(name)(_load(name))
 
 
-app.command("init")(init)
-app.command("serve")(serve_command)
-app.command("demo")(demo_command)
-app.add_typer(db_app, name="db")
-app.add_typer(users_app, name="user")
-app.add_typer(tokens_app, name="token")
-app.add_typer(audit_app, name="audit")
-app.add_typer(worker_app, name="worker")
-app.add_typer(jobs_app, name="jobs")
-app.add_typer(mail_app, name="mail")
-app.add_typer(rules_app, name="rules")
-app.add_typer(segmentation_app, name="segmentation")
-app.add_typer(assets_app, name="assets")
-app.add_typer(alerts_app, name="alerts")
-app.add_typer(incidents_app, name="incidents")
-app.add_typer(intel_app, name="intel")
-app.add_typer(vulns_app, name="vulns")
-app.add_typer(risk_app, name="risk")
-app.command("detect")(detect_command)
-app.command("hunt")(hunt_command)
-app.command("ingest")(ingest_command)
-app.add_typer(quarantine_app, name="quarantine")
-register_stream(events_app)
-app.add_typer(events_app, name="events")
-app.command("version")(version)
+@cache
+def full_app() -> typer.Typer:
+    """The whole command tree."""
+    from civicshield.cli.root import new_app
+
+    built = new_app()
+    for name in COMMANDS:
+        _add(built, name)
+    return built
+
+
+def single_app(name: str) -> typer.Typer:
+    """The root options and the one command `name` (a key of `COMMANDS`)."""
+    from civicshield.cli.root import new_app
+
+    built = new_app()
+    _add(built, name)
+    return built
+
+
+def command_name(args: list[str]) -> str | None:
+    """The command named in `args` (argv without the program) when it is one of `COMMANDS`
+    and only root options come before it; None otherwise (help, a typo, no command)."""
+    from civicshield.cli.root import ROOT_FLAGS, ROOT_VALUE_OPTIONS
+
+    at = 0
+    while at < len(args):
+        arg = args[at]
+        if arg in ROOT_VALUE_OPTIONS:
+            at += 2
+        elif arg in ROOT_FLAGS or arg.startswith(tuple(f"{o}=" for o in ROOT_VALUE_OPTIONS)):
+            at += 1
+        else:
+            return arg if arg in COMMANDS else None
+    return None
 
 
 def main() -> None:
     """Entry point of the `civicshield` script and `python -m civicshield`."""
-    app(prog_name="civicshield")
+    completing = any(k.startswith("_CIVICSHIELD_COMPLETE") for k in os.environ)
+    name = None if completing else command_name(sys.argv[1:])
+    (full_app() if name is None else single_app(name))(prog_name="civicshield")
+
+
+def __getattr__(attribute: str) -> Any:
+    if attribute == "app":  # the full tree, built when first asked for (tests, docs)
+        return full_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {attribute!r}")

@@ -19,8 +19,9 @@ from civicshield.cli._common import (
     state,
     success,
 )
+from civicshield.cli.ingest import events_app
 
-__all__ = ["register"]
+__all__ = ["events_app", "register"]
 
 
 def _sources(ctx: typer.Context, json_output: JsonOption = False) -> None:
@@ -206,3 +207,7 @@ def register(app: typer.Typer) -> None:
     app.command("detect")(_detect)
     app.command("send")(_send)
     app.command("listen")(_listen)
+
+
+# The `events` group: `ingest`'s commands plus these (`civicshield.cli.COMMANDS` loads it here).
+register(events_app)

@@ -9,9 +9,12 @@ that a warm `civicshield detect` parses no YAML and compiles nothing.
 The key is the SHA-256 of the cache format, the engine, mapping, Polars and pySigma versions,
 the rules roots (in order) and every rule file's path (relative to its root) and bytes, so any
 edit, added or removed file, moved tree or version bump selects another file. A file holds a
-magic line, the SHA-256 of its payload and the payload (JSON, each rule's Polars expression in
-Polars' binary form, base64); a file that fails any check is ignored (`load` returns None) and
-rebuilt by the caller. Files are written atomically (temporary file + `os.replace`).
+magic line, the SHA-256 of its payload and the payload: the length of a JSON document (8 bytes,
+big-endian), that document, then each rule's Polars expression in Polars' binary form, back to
+back (the document gives each rule's offset and length: a warm start reads them as byte slices
+instead of decoding megabytes of base64 text). A file that fails any check is ignored (`load`
+returns None) and rebuilt by the caller. Files are written atomically (temporary file +
+`os.replace`).
 
 Polars' binary expression format is only stable within one Polars version (hence the key), and
 an expression that cannot be serialised, or does not read back identical, means the rule set
@@ -20,7 +23,6 @@ is not cached at all (`CacheError`): a cache is either exact or absent.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import hashlib
 import io
@@ -51,9 +53,10 @@ __all__ = [
     "save",
 ]
 
-CACHE_FORMAT = "4"  # bump when the file layout below changes
+CACHE_FORMAT = "5"  # bump when the file layout below changes
 _MAGIC = b"civicshield-compiled-rules\n"
 _DIGEST = 32
+_LENGTH = 8  # bytes of the JSON document's length
 
 
 class CacheError(Exception):
@@ -197,20 +200,23 @@ def index_path(data_dir: Path) -> Path:
 def save(ruleset: CompiledRuleSet, path: Path, *, problems: Sequence[RuleProblem] = ()) -> None:
     """Write `ruleset` (and the load `problems`) to `path` atomically. Raises `CacheError` (and
     writes nothing) when an expression cannot be serialised exactly; `OSError` as raised."""
-    payload = orjson.dumps(
+    blobs: list[tuple[int, bytes]] = []
+    document = orjson.dumps(
         {
             "format": CACHE_FORMAT,
-            "rules": [_compiled_to_dict(c) for c in ruleset.rules],
+            "rules": [_compiled_to_dict(c, blobs) for c in ruleset.rules],
             "unsupported": [
                 {"rule": _info_to_dict(u.rule), "reason": u.reason} for u in ruleset.unsupported
             ],
             "problems": [p.to_dict() for p in problems],
         }
     )
+    payload = b"".join([len(document).to_bytes(_LENGTH, "big"), document, *(b for _, b in blobs)])
     _write_atomically(path, _MAGIC + hashlib.sha256(payload).digest() + payload)
 
 
-def _compiled_to_dict(compiled: CompiledRule) -> dict[str, Any]:
+def _compiled_to_dict(compiled: CompiledRule, blobs: list[tuple[int, bytes]]) -> dict[str, Any]:
+    """The rule as JSON; its expression's (offset, bytes) go to the end of `blobs`."""
     try:
         blob = compiled.expr.meta.serialize(format="binary")
         back = pl.Expr.deserialize(io.BytesIO(blob), format="binary")
@@ -218,9 +224,11 @@ def _compiled_to_dict(compiled: CompiledRule) -> dict[str, Any]:
         raise CacheError(f"rule {compiled.rule.id}: expression not serialisable: {exc}") from exc
     if not back.meta.eq(compiled.expr):
         raise CacheError(f"rule {compiled.rule.id}: expression does not round-trip")
+    start = blobs[-1][0] + len(blobs[-1][1]) if blobs else 0
+    blobs.append((start, blob))
     return {
         "rule": _info_to_dict(compiled.rule),
-        "expr": base64.b64encode(blob).decode("ascii"),
+        "expr": [start, len(blob)],
         "channels": list(compiled.route.channels),
         "event_ids": list(compiled.route.event_ids),
         "channel_field": compiled.route.channel_field,
@@ -268,16 +276,18 @@ def load_entry(path: Path) -> CacheEntry | None:
     head = len(_MAGIC)
     if not data.startswith(_MAGIC) or len(data) < head + _DIGEST:
         return None
-    payload = data[head + _DIGEST :]
+    payload = memoryview(data)[head + _DIGEST :]
     if hashlib.sha256(payload).digest() != data[head : head + _DIGEST]:
         return None
     try:
-        raw = orjson.loads(payload)
+        size = int.from_bytes(payload[:_LENGTH], "big")
+        raw = orjson.loads(payload[_LENGTH : _LENGTH + size])
         if raw.get("format") != CACHE_FORMAT:
             return None
+        blobs = payload[_LENGTH + size :]
         routes: dict[str, Route] = {}
         ruleset = CompiledRuleSet(
-            rules=[_compiled_from_dict(r, routes) for r in raw["rules"]],
+            rules=[_compiled_from_dict(r, routes, blobs) for r in raw["rules"]],
             unsupported=[
                 Unsupported(_info_from_dict(u["rule"]), str(u["reason"]))
                 for u in raw["unsupported"]
@@ -291,10 +301,15 @@ def load_entry(path: Path) -> CacheEntry | None:
     return CacheEntry(ruleset, problems)
 
 
-def _compiled_from_dict(raw: dict[str, Any], routes: dict[str, Route]) -> CompiledRule:
+def _compiled_from_dict(
+    raw: dict[str, Any], routes: dict[str, Route], blobs: memoryview
+) -> CompiledRule:
     """One cached rule (the file's checksum was verified: types are as `save` wrote them).
     `routes` shares one `Route` between the rules of a log source."""
-    blob = base64.b64decode(raw["expr"])  # deserialised on first use (`CompiledRule.expr`)
+    start, length = raw["expr"]
+    if start + length > len(blobs):
+        raise ValueError("expression outside the file")
+    blob = bytes(blobs[start : start + length])  # deserialised on first use (`CompiledRule.expr`)
     key = orjson.dumps(
         [
             raw["channels"],
