@@ -17,6 +17,7 @@ character is `[^\x1e\x1f]` or an escape pair; see the compiler).
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -39,7 +40,7 @@ ESCAPED_SEPARATOR = "\x1d"  # follows ESCAPE for a U+001F inside a value
 
 def scalar_text(value: Any) -> str | None:
     """A JSON scalar as text: strings as they are, numbers as Polars' JSON reader writes them
-    (`1.0` → `1`), booleans `true`/`false`; None for null."""
+    (`1.0` → `1`, `1e-07` → `0.0000001`), booleans `true`/`false`; None for null."""
     if value is None:
         return None
     if isinstance(value, str):
@@ -49,9 +50,9 @@ def scalar_text(value: Any) -> str | None:
     if value is False:
         return "false"
     if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e300:
-            return "-0" if value == 0 and str(value).startswith("-") else str(int(value))
-        return repr(value)
+        # Polars: the shortest digits that read back (as repr), in plain notation, no `.0`
+        text = format(Decimal(repr(value)), "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
     return str(value)
 
 

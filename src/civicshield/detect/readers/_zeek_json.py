@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 import polars as pl
 
+from civicshield.detect.engine.values import scalar_text
 from civicshield.detect.readers._zeek_frames import (
     Segment,
     block_of,
@@ -207,11 +208,12 @@ def _joined(column: pl.Expr) -> pl.Expr:
 
 
 def _text(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
+    """A value as the batch reader gives it (numbers as Polars writes them: `2230.0` → `2230`)."""
     if isinstance(value, list):
         return ",".join((_text(v) or "").replace(",", "\\x2c") for v in value)
-    return orjson.dumps(value).decode()
+    if isinstance(value, dict):
+        return orjson.dumps(value).decode()
+    return scalar_text(value)
 
 
 def _json_slow(rows: list[tuple[int, bytes]], source: str, bad: list[Quarantined]) -> pl.DataFrame:
