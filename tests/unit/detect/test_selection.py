@@ -102,3 +102,19 @@ def test_city_rules_load_beside_sigmahq(tmp_path: Path) -> None:
     alone = Settings(feeds_path=None, data_dir=data, rule_pack_enabled=False)
     assert rule_roots(alone) == [data / "rules" / "city"]
     assert rule_roots(settings, [tmp_path]) == [tmp_path]  # --rules replaces both
+
+
+def test_folder_globs_compiled_once_match_as_folder_matches_does() -> None:
+    import itertools
+
+    from civicshield.detect.sigma.ruleset import _folders_pattern, folder_matches
+
+    paths = ["windows/process_creation/x.yml", "deprecated/windows/a.yml", "windows",
+             "windowsx/a.yml", "a/b/c/d.yml", "rules-placeholder/b.yml", ""]  # fmt: skip
+    globs = ["windows", "/windows/", "deprecated", "*/process_*", "rules-*", "a/b", "[a-c]/b",
+             "windows/process_creation/x.yml"]  # fmt: skip
+    for size in (1, 2):
+        for chosen in itertools.combinations(globs, size):
+            for path in paths:
+                expected = any(folder_matches(path, g) for g in chosen)
+                assert bool(_folders_pattern(chosen).match(path)) == expected, (path, chosen)

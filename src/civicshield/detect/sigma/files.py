@@ -25,4 +25,5 @@ def iter_rule_files(root: Path) -> Iterator[Path]:
             for name in files
             if not name.startswith(".") and name.lower().endswith(RULE_SUFFIXES)
         )
-    yield from sorted(found)
+    # Path order (part by part), from strings: comparing Paths is the slow part of a warm start
+    yield from sorted(found, key=lambda path: str(path).split("/"))
