@@ -183,21 +183,29 @@ def _lists(column: pl.Series) -> pl.Series:
     # the regex only where needed: most array columns hold strings only
     if not plain.all() and not (plain | column.str.contains(_NUMBERS)).all():
         return column.to_frame().select(_joined(pl.col(column.name))).to_series()
+    only_strings = bool((strings == arrays).all())  # answers, server names…
+    only_numbers = not only_strings and not strings.any()  # TTLs, ports…
     # prefixes and suffixes stripped, not sliced: slicing by characters walks each string
     texts = (
-        column.str.strip_prefix('["')
+        None
+        if only_numbers
+        else column.str.strip_prefix('["')
         .str.strip_suffix('"]')
         .str.replace_all(",", "\\x2c", literal=True)
         .str.replace_all('"\\x2c "', ",", literal=True)
     )
     inner = (
-        column.str.strip_prefix("[").str.strip_suffix("]").str.replace_all(", ", ",", literal=True)
+        None
+        if only_strings
+        else column.str.strip_prefix("[")
+        .str.strip_suffix("]")
+        .str.replace_all(", ", ",", literal=True)
     )
-    return (
-        pl.select(pl.when(~arrays).then(column).when(strings).then(texts).otherwise(inner))
-        .to_series()
-        .alias(column.name)
-    )
+    if texts is None or inner is None:
+        joined = pl.when(arrays).then(texts if inner is None else inner).otherwise(column)
+    else:
+        joined = pl.when(~arrays).then(column).when(strings).then(texts).otherwise(inner)
+    return pl.select(joined).to_series().alias(column.name)
 
 
 def _joined(column: pl.Expr) -> pl.Expr:
