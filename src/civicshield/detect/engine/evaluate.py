@@ -77,8 +77,10 @@ def _plan(ruleset: CompiledRuleSet) -> _Plan:
     cached = _PLANS.get(id(ruleset))
     if cached is not None and cached[0] is ruleset:
         return cached[1]
-    by_column: dict[str, dict[str, set[tuple[int, int]]]] = defaultdict(lambda: defaultdict(set))
-    by_route: dict[Route, dict[str, set[tuple[int, int]]]] = defaultdict(lambda: defaultdict(set))
+    # Flat (text, rule, clause) lists per column and keyword route: a clause holds a
+    # (column, text) once, so they have no duplicates (sets of sets were a warm start's cost).
+    by_column: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
+    by_route: dict[Route, list[tuple[str, int, int]]] = defaultdict(list)
     always: list[int] = []
     counts: dict[int, int] = {}
     for position, compiled in enumerate(ruleset.rules):
@@ -88,16 +90,11 @@ def _plan(ruleset: CompiledRuleSet) -> _Plan:
         counts[position] = len(compiled.atoms)
         for number, clause in enumerate(compiled.atoms):
             for column, text in clause:
-                by_column[column][text].add((position, number))
+                by_column[column].append((text, position, number))
                 if column == VALUES_FIELD:
-                    by_route[compiled.route][text].add((position, number))
-    columns = [
-        (column, tuple(sorted(texts)), _atom_table(texts))
-        for column, texts in sorted(by_column.items())
-    ]
-    keywords = tuple(
-        (route, tuple(sorted(texts)), _atom_table(texts)) for route, texts in by_route.items()
-    )
+                    by_route[compiled.route].append((text, position, number))
+    columns = [(column, *_atom_table(rows)) for column, rows in sorted(by_column.items())]
+    keywords = tuple((route, *_atom_table(rows)) for route, rows in by_route.items())
     clauses = pl.DataFrame(
         {_RULE: list(counts), _COUNT: list(counts.values())},
         schema={_RULE: pl.UInt32, _COUNT: pl.UInt32},
@@ -109,19 +106,14 @@ def _plan(ruleset: CompiledRuleSet) -> _Plan:
     return plan
 
 
-def _atom_table(texts: dict[str, set[tuple[int, int]]]) -> pl.DataFrame:
-    text_column: list[str] = []
-    rules: list[int] = []
-    clauses: list[int] = []
-    for text, targets in texts.items():
-        for rule, clause in targets:
-            text_column.append(text)
-            rules.append(rule)
-            clauses.append(clause)
-    return pl.DataFrame(
-        {_TEXT: text_column, _RULE: rules, _CLAUSE: clauses},
+def _atom_table(rows: list[tuple[str, int, int]]) -> tuple[tuple[str, ...], pl.DataFrame]:
+    """The distinct texts, sorted, and the (text, rule, clause) table of one column's atoms."""
+    texts, rules, clauses = zip(*rows, strict=True)
+    table = pl.DataFrame(
+        {_TEXT: texts, _RULE: rules, _CLAUSE: clauses},
         schema={_TEXT: pl.String, _RULE: pl.UInt32, _CLAUSE: pl.UInt32},
     )
+    return tuple(sorted(set(texts))), table
 
 
 def evaluate(
