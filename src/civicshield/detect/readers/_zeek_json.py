@@ -170,8 +170,11 @@ def _lists(column: pl.Series) -> pl.Series:
     arrays = column.str.starts_with("[")
     if not arrays.any():
         return column
+    quoted = column.str.starts_with('["')
     strings = (
-        column.str.starts_with('["')
+        quoted  # no array of strings at all (TTLs): skip the costly tests
+        if not quoted.any()
+        else quoted
         & column.str.ends_with('"]')
         & ~column.str.contains("\\", literal=True)
         & (
