@@ -147,3 +147,33 @@ def test_pages_run_under_the_csp_without_errors(page: Any, user_factory: Any) ->
         page.goto(path)
         assert page.evaluate("typeof htmx") == "object", path  # vendored, integrity-checked
     assert not errors, errors
+
+
+def test_long_audit_summaries_wrap_inside_the_dashboard_card(
+    page: Any, user_factory: Any, live_runtime: Any
+) -> None:
+    from civicshield import audit
+    from civicshield.core import SYSTEM
+
+    digest = "sha256:" + "9f" * 32  # no break opportunity in 71 characters
+    with live_runtime.session() as session:
+        audit.record(
+            session,
+            actor=SYSTEM,
+            action="incidents.evidence.verified_with_a_long_action_name",
+            entity_type="evidence",
+            entity_id=1,
+            clock=live_runtime.clock,
+            summary=f"evidence {digest}{digest}",
+        )
+        session.commit()
+    login(page, user_factory(Role.ADMIN))
+    page.set_viewport_size({"width": 1000, "height": 800})
+    page.goto("/")
+    card = page.get_by_test_id("card-audit")
+    assert card.get_by_text("sha256:9f9f", exact=False).first.is_visible()
+    overflow = card.evaluate(
+        "c => [...c.querySelectorAll('li > *')].map(e => e.scrollWidth - e.clientWidth)"
+        ".concat([c.scrollWidth - c.clientWidth])"
+    )
+    assert max(overflow) <= 1, overflow
