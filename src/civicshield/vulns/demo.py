@@ -4,13 +4,14 @@ Runs on every `make run`, so each step is idempotent: assets are created by name
 loaded only while the store holds no CVE (refreshing them is `civicshield vulns sync`'s job),
 triage touches only findings still open, and the single risk snapshot is taken only while none
 exists. History is never back-filled: the trend chart starts with the day the demo was loaded.
-EPSS is left out: storing its ~360,000 scores takes about 30 s, too slow for every start.
+EPSS scores are stored for the stored CVEs only: all ~360,000 would take about 30 s (reading
+the file takes about a second); `civicshield vulns sync` stores the whole feed.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,11 +23,13 @@ from civicshield.core.actor import Actor
 from civicshield.core.clock import Clock
 from civicshield.core.settings import Settings
 from civicshield.vulns.enums import FindingStatus
+from civicshield.vulns.feeds import FeedError, load_epss
 from civicshield.vulns.matching import match_inventory
 from civicshield.vulns.models import Cve, Finding, RiskSnapshot
 from civicshield.vulns.risk import take_snapshot
 from civicshield.vulns.schemas import FindingFilter, FindingRead, StatusChange
 from civicshield.vulns.service import change_status, list_findings, store_report
+from civicshield.vulns.store import store_epss
 from civicshield.vulns.sync import FOLDERS, sync_feeds
 
 __all__ = ["DEMO_FEEDS", "DemoVulns", "load_demo_vulns"]
@@ -90,10 +93,28 @@ def _load_feeds(session: Session, settings: Settings | None, clock: Clock, out: 
     skipped = [s.source for s in report.sources if s.status == "skipped"]
     if skipped:
         out.notes.append(f"feeds not found under {folder}: {', '.join(skipped)}")
-    out.notes.append(
-        f"loaded {out.cves_stored} CVEs from {folder} (EPSS not loaded: `civicshield vulns sync`)"
-    )
+    out.notes.append(f"loaded {out.cves_stored} CVEs from {folder}")
+    out.notes.append(_load_epss(session, folder, clock))
     return bool(summaries)
+
+
+def _load_epss(session: Session, folder: Path, clock: Clock) -> str:
+    """The local EPSS scores of the stored CVEs (before matching, so priorities use them)."""
+    epss = next((folder / n for n in FOLDERS["epss"] if (folder / n).is_dir()), None)
+    if epss is None:
+        return f"no EPSS scores under {folder}: findings are prioritised without them"
+    try:
+        feed = load_epss(epss)
+    except FeedError as exc:
+        log.warning("demo EPSS not loaded: %s", exc)
+        return f"EPSS not loaded ({exc})"
+    stored = set(session.scalars(select(Cve.cve_id)))
+    wanted = replace(feed, items=[s for s in feed.items if s.cve in stored], problems=[])
+    store_epss(session, wanted, clock=clock)
+    return (
+        f"EPSS scores of {len(wanted.items)} stored CVEs from {feed.source} "
+        "(the whole feed: `civicshield vulns sync`)"
+    )
 
 
 def _has_findings(session: Session) -> bool:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from civicshield import assets, audit, vulns
 from civicshield.assets import AssetFilter, AssetKind, Lifecycle
@@ -17,6 +18,7 @@ from civicshield.migrations import upgrade
 from civicshield.runtime import Runtime, build_runtime
 from civicshield.vulns import FindingFilter, FindingStatus
 from civicshield.vulns.demo import load_demo_vulns
+from civicshield.vulns.models import Cve
 from tests.conftest import SHARED_DATA, make_settings
 
 needs_feeds = pytest.mark.skipif(
@@ -105,6 +107,13 @@ def test_with_feeds_the_demo_city_has_findings_and_loads_once(runtime: Runtime) 
         trend = vulns.risk_trend(session, scope=None, clock=rt.clock)
     assert len(findings) > 100
     assert kev, "expected at least one finding on a CVE in CISA's KEV catalogue"
+    # EPSS for the stored CVEs only (the whole feed is `vulns sync`'s), before matching
+    assert any(f.epss is not None for f in findings)
+    assert any("EPSS scores of" in n for n in first.notes), first.notes
+    with rt.session() as session:
+        scored = session.scalars(select(Cve).where(Cve.epss.is_not(None))).all()
+        total = session.scalar(select(func.count()).select_from(Cve))
+    assert 0 < len(scored) <= (total or 0) < 100_000
     statuses = Counter(f.status for f in findings)
     assert statuses[FindingStatus.ACCEPTED] == 1
     assert statuses[FindingStatus.FALSE_POSITIVE] == 1
