@@ -16,17 +16,19 @@ first use). Both are built from `COMMANDS`, so a command behaves the same either
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib
+import logging
 import os
 import sys
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
     import typer
 
-__all__ = ["COMMANDS", "app", "full_app", "main", "single_app"]
+__all__ = ["COMMANDS", "QUICK_EXIT", "app", "full_app", "main", "single_app"]
 
 # name → (module, attribute, is a group), in the order `--help` lists them.
 COMMANDS: dict[str, tuple[str, str, bool]] = {
@@ -119,7 +121,26 @@ def main() -> None:
     finally:
         gc.enable()
         gc.freeze()
-    app(prog_name="civicshield")
+    try:
+        app(prog_name="civicshield")
+    except SystemExit as exc:
+        if name in QUICK_EXIT and (exc.code is None or isinstance(exc.code, int)):
+            _exit_now(exc.code or 0)
+        raise
+
+
+# One-shot commands over files that end without the interpreter's teardown: deallocating the
+# ~10^5 objects of a loaded rule set takes ~60 ms and does nothing useful. By then the command
+# has closed what it opened (its output file, the database) and its context is closed.
+QUICK_EXIT = frozenset({"detect"})
+
+
+def _exit_now(code: int) -> NoReturn:
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
 
 
 def __getattr__(attribute: str) -> Any:

@@ -3,6 +3,7 @@ it must behave exactly as the full command tree does."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -59,7 +60,6 @@ def _script(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
 
 
 def test_the_script_runs_one_command_without_loading_the_others(tmp_path: Path) -> None:
-    rules, events = setup_files(tmp_path)
     env = {k: v for k, v in cli_env(tmp_path / "var", "sqlite://").items() if v is not None}
     code = (
         "import sys; sys.argv[0] = 'civicshield'\n"
@@ -67,14 +67,34 @@ def test_the_script_runs_one_command_without_loading_the_others(tmp_path: Path) 
         "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
         "print(sorted(m for m in sys.modules if m.startswith('civicshield.cli.')))\n"
     )
-    args = [sys.executable, "-c", code, "detect", str(events), "--rules", str(rules)]
-    done = subprocess.run(args, env=env, capture_output=True, text=True, cwd=Path.cwd())
+    done = subprocess.run(
+        [sys.executable, "-c", code, "version"], env=env, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
     loaded = done.stdout.strip().splitlines()[-1]
-    assert "civicshield.cli.detect" in loaded
-    assert "civicshield.cli.intel" not in loaded and "civicshield.cli.users" not in loaded
+    assert "civicshield.cli.root" in loaded
+    assert "civicshield.cli.detect" not in loaded and "civicshield.cli.intel" not in loaded
 
     typo = _script("detec", env=env)
     assert typo.returncode == 2 and "Did you mean 'detect'" in typo.stderr
     version = _script("--verbose", "version", env=env)
     assert version.returncode == 0 and version.stdout.startswith("civicshield ")
+
+
+def test_detect_ends_without_teardown_and_loses_nothing(tmp_path: Path) -> None:
+    # `detect` leaves with os._exit (QUICK_EXIT): its output file, the summary on stderr and
+    # the exit status must still be complete.
+    rules, events = setup_files(tmp_path)
+    env = {k: v for k, v in cli_env(tmp_path / "var", "sqlite://").items() if v is not None}
+    out = tmp_path / "matches.jsonl"
+    args = ["detect", str(events), "--rules", str(rules), "--format", "jsonl"]
+    done = _script(*args, "--output", str(out), env=env)
+    assert done.returncode == 0, done.stderr
+    assert "matches from" in done.stderr  # the summary's last line
+    written = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert written and all({"rule_id", "line", "source"} <= set(m) for m in written)
+    to_stdout = _script(*args, env=env)
+    assert [json.loads(line) for line in to_stdout.stdout.splitlines()] == written
+    missing = _script(*args, str(tmp_path / "absent.jsonl"), env=env)
+    assert missing.returncode == 1 and "could not be read" in missing.stderr
+    assert [json.loads(line) for line in missing.stdout.splitlines()] == written
