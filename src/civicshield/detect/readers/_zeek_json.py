@@ -186,29 +186,37 @@ def _lists(column: pl.Series) -> pl.Series:
     # the regex only where needed: most array columns hold strings only
     if not plain.all() and not (plain | column.str.contains(_NUMBERS)).all():
         return column.to_frame().select(_joined(pl.col(column.name))).to_series()
-    only_strings = bool((strings == arrays).all())  # answers, server names…
-    only_numbers = not only_strings and not strings.any()  # TTLs, ports…
-    # prefixes and suffixes stripped, not sliced: slicing by characters walks each string
-    texts = (
-        None
-        if only_numbers
-        else column.str.strip_prefix('["')
+    if (strings == arrays).all():  # arrays of strings only: answers, server names…
+        joined = pl.when(arrays).then(_string_items(column)).otherwise(column)
+    elif not strings.any():  # arrays of integers only: TTLs, ports…
+        joined = pl.when(arrays).then(_integer_items(column)).otherwise(column)
+    else:
+        joined = (
+            pl.when(~arrays)
+            .then(column)
+            .when(strings)
+            .then(_string_items(column))
+            .otherwise(_integer_items(column))
+        )
+    return pl.select(joined).to_series().alias(column.name)
+
+
+# Prefixes and suffixes stripped, not sliced: slicing by characters walks each string.
+def _string_items(column: pl.Series) -> pl.Series:
+    """`["a", "b,c"]` → `a,b\\x2cc` (valid for arrays of strings without `\\`)."""
+    return (
+        column.str.strip_prefix('["')
         .str.strip_suffix('"]')
         .str.replace_all(",", "\\x2c", literal=True)
         .str.replace_all('"\\x2c "', ",", literal=True)
     )
-    inner = (
-        None
-        if only_strings
-        else column.str.strip_prefix("[")
-        .str.strip_suffix("]")
-        .str.replace_all(", ", ",", literal=True)
+
+
+def _integer_items(column: pl.Series) -> pl.Series:
+    """`[1, 2]` → `1,2`."""
+    return (
+        column.str.strip_prefix("[").str.strip_suffix("]").str.replace_all(", ", ",", literal=True)
     )
-    if texts is None or inner is None:
-        joined = pl.when(arrays).then(texts if inner is None else inner).otherwise(column)
-    else:
-        joined = pl.when(~arrays).then(column).when(strings).then(texts).otherwise(inner)
-    return pl.select(joined).to_series().alias(column.name)
 
 
 def _joined(column: pl.Expr) -> pl.Expr:
