@@ -304,23 +304,14 @@ def polars_alone(path: Path) -> Iterator[Any]:
     import orjson
     import polars as pl
 
-    def merge(tree: dict[str, Any], obj: dict[str, Any]) -> None:
-        for k, v in obj.items():
-            node = tree.get(k, {})
-            if isinstance(v, dict) and v and isinstance(node, dict):
-                tree[k] = node
-                merge(node, v)
-            else:
-                tree[k] = None
-
-    def dtype(node: dict[str, Any] | None) -> Any:
-        return pl.String if node is None else pl.Struct({k: dtype(v) for k, v in node.items()})
+    # the EVE reader's own key-path tree and struct schema (all leaves String)
+    from civicshield.detect.readers.eve import _merge, _schema
 
     lines = path.read_bytes().splitlines()
     tree: dict[str, Any] = {}
     for line in lines:
-        merge(tree, orjson.loads(line))
-    schema = {k: dtype(v) for k, v in tree.items()}
+        _merge(tree, orjson.loads(line))
+    schema = _schema(tree)
     chunks = [b"\n".join(lines[at : at + 100_000]) for at in range(0, len(lines), 100_000)]
     del lines
 
