@@ -160,3 +160,23 @@ def test_attack_tags_give_techniques_and_tactics() -> None:
     )
     assert attack_techniques(tags) == ("T1027", "T1059.001")
     assert attack_tactics(tags) == ("defense-evasion",)
+
+
+def test_rule_files_come_in_path_order(tmp_path: Path) -> None:
+    # Sorted by their text split at "/" (cheap), which must be Path's part-by-part order:
+    # "a-b.yml" sorts before "a/…" as text but after it as parts.
+    from civicshield.detect.sigma import iter_rule_files
+
+    for name in ("a/b/z.yml", "a/c.yml", "a-b.yml", "a.b/x.yaml", "a/b.yml", "A/x.yml", "ab.yml"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("title: x\n", encoding="utf-8")
+    found = list(iter_rule_files(tmp_path))
+    assert len(found) == 7
+    assert found == sorted(found)
+
+
+def test_every_reader_export_resolves() -> None:
+    import civicshield.detect.readers as readers
+
+    for name in readers.__all__:
+        assert getattr(readers, name) is not None, name
