@@ -12,7 +12,9 @@ edit, added or removed file, moved tree or version bump selects another file. A 
 magic line, the SHA-256 of its payload and the payload: the length of a JSON document (8 bytes,
 big-endian), that document, then each rule's Polars expression in Polars' binary form, back to
 back (the document gives each rule's offset and length: a warm start reads them as byte slices
-instead of decoding megabytes of base64 text). A file that fails any check is ignored (`load`
+instead of decoding megabytes of base64 text). The document holds every rule's pre-filter atoms
+as three flat lists (clause number, column, text) and each rule its rows' start, end and clause
+count: the evaluator builds its plan from slices of those lists (`FlatAtoms`). A file that fails any check is ignored (`load`
 returns None) and rebuilt by the caller. Files are written atomically (temporary file +
 `os.replace`).
 
@@ -39,7 +41,14 @@ import orjson
 import polars as pl
 
 from civicshield.core import Severity
-from civicshield.detect.engine.model import CompiledRule, CompiledRuleSet, Route, Unsupported
+from civicshield.detect.engine.model import (
+    Clauses,
+    CompiledRule,
+    CompiledRuleSet,
+    FlatAtoms,
+    Route,
+    Unsupported,
+)
 from civicshield.detect.sigma.model import RuleInfo, RuleProblem
 
 __all__ = [
@@ -54,7 +63,7 @@ __all__ = [
     "save",
 ]
 
-CACHE_FORMAT = "5"  # bump when the file layout below changes
+CACHE_FORMAT = "6"  # bump when the file layout below changes
 _MAGIC = b"civicshield-compiled-rules\n"
 _DIGEST = 32
 _LENGTH = 8  # bytes of the JSON document's length
@@ -202,10 +211,12 @@ def save(ruleset: CompiledRuleSet, path: Path, *, problems: Sequence[RuleProblem
     """Write `ruleset` (and the load `problems`) to `path` atomically. Raises `CacheError` (and
     writes nothing) when an expression cannot be serialised exactly; `OSError` as raised."""
     blobs: list[tuple[int, bytes]] = []
+    atoms: dict[str, list[Any]] = {"clause": [], "column": [], "text": []}
     document = orjson.dumps(
         {
             "format": CACHE_FORMAT,
-            "rules": [_compiled_to_dict(c, blobs) for c in ruleset.rules],
+            "rules": [_compiled_to_dict(c, blobs, atoms) for c in ruleset.rules],
+            "atoms": atoms,
             "unsupported": [
                 {"rule": _info_to_dict(u.rule), "reason": u.reason} for u in ruleset.unsupported
             ],
@@ -216,8 +227,11 @@ def save(ruleset: CompiledRuleSet, path: Path, *, problems: Sequence[RuleProblem
     _write_atomically(path, _MAGIC + hashlib.sha256(payload).digest() + payload)
 
 
-def _compiled_to_dict(compiled: CompiledRule, blobs: list[tuple[int, bytes]]) -> dict[str, Any]:
-    """The rule as JSON; its expression's (offset, bytes) go to the end of `blobs`."""
+def _compiled_to_dict(
+    compiled: CompiledRule, blobs: list[tuple[int, bytes]], atoms: dict[str, list[Any]]
+) -> dict[str, Any]:
+    """The rule as JSON; its expression's (offset, bytes) go to the end of `blobs`, its atoms to
+    the end of the flat `atoms` lists (the rule keeps its rows' start, end and clause count)."""
     try:
         blob = compiled.expr.meta.serialize(format="binary")
         back = pl.Expr.deserialize(io.BytesIO(blob), format="binary")
@@ -236,8 +250,20 @@ def _compiled_to_dict(compiled: CompiledRule, blobs: list[tuple[int, bytes]]) ->
         "event_id_field": compiled.route.event_id_field,
         "extra": [[name, list(values)] for name, values in compiled.route.extra],
         "fields": sorted(compiled.fields),
-        "atoms": None if compiled.atoms is None else [sorted(clause) for clause in compiled.atoms],
+        "atoms": _flatten(compiled.atoms, atoms),
     }
+
+
+def _flatten(clauses: Clauses, atoms: dict[str, list[Any]]) -> list[int] | None:
+    if clauses is None:
+        return None
+    start = len(atoms["clause"])
+    for number, clause in enumerate(clauses):
+        for column, text in sorted(clause):
+            atoms["clause"].append(number)
+            atoms["column"].append(column)
+            atoms["text"].append(text)
+    return [start, len(atoms["clause"]), len(clauses)]
 
 
 def _info_to_dict(info: RuleInfo) -> dict[str, Any]:
@@ -254,7 +280,7 @@ def _info_to_dict(info: RuleInfo) -> dict[str, Any]:
         "category": info.category,
         "service": info.service,
         "path": info.path,
-        "source": str(info.source),
+        "source": info.source_file,
         "kind": info.kind,
         "deprecated": info.deprecated,
     }
@@ -299,8 +325,10 @@ def _load_entry(path: Path) -> CacheEntry | None:
             return None
         blobs = payload[_LENGTH + size :]
         routes: dict[str, Route] = {}
+        flat = raw["atoms"]
+        atoms = FlatAtoms(flat["clause"], flat["column"], flat["text"])
         ruleset = CompiledRuleSet(
-            rules=[_compiled_from_dict(r, routes, blobs) for r in raw["rules"]],
+            rules=[_compiled_from_dict(r, routes, blobs, atoms) for r in raw["rules"]],
             unsupported=[
                 Unsupported(_info_from_dict(u["rule"]), str(u["reason"]))
                 for u in raw["unsupported"]
@@ -315,10 +343,11 @@ def _load_entry(path: Path) -> CacheEntry | None:
 
 
 def _compiled_from_dict(
-    raw: dict[str, Any], routes: dict[str, Route], blobs: memoryview
+    raw: dict[str, Any], routes: dict[str, Route], blobs: memoryview, atoms: FlatAtoms
 ) -> CompiledRule:
     """One cached rule (the file's checksum was verified: types are as `save` wrote them).
-    `routes` shares one `Route` between the rules of a log source."""
+    `routes` shares one `Route` between the rules of a log source; `atoms` holds every rule's
+    atoms."""
     start, length = raw["expr"]
     if start + length > len(blobs):
         raise ValueError("expression outside the file")
@@ -341,14 +370,16 @@ def _compiled_from_dict(
             event_id_field=raw["event_id_field"],
             extra=tuple((n, tuple(vs)) for n, vs in raw["extra"]),
         )
-    atoms = raw["atoms"]
+    rows = raw["atoms"]
+    if rows is not None and not 0 <= rows[0] <= rows[1] <= len(atoms.clauses):
+        raise ValueError("atoms outside the table")
     return CompiledRule(
         _info_from_dict(raw["rule"]),
         None,
         route,
         frozenset(raw["fields"]),
-        None if atoms is None else tuple(frozenset(map(tuple, clause)) for clause in atoms),
         blob=blob,
+        flat_atoms=None if rows is None else (atoms, rows[0], rows[1], rows[2]),
     )
 
 
@@ -366,7 +397,7 @@ def _info_from_dict(raw: dict[str, Any]) -> RuleInfo:
         category=raw["category"],
         service=raw["service"],
         path=raw["path"],
-        source=Path(raw["source"]),
+        source_file=raw["source"],
         kind=raw["kind"],
         deprecated=bool(raw["deprecated"]),
     )

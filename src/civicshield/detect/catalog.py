@@ -89,7 +89,7 @@ class CatalogRule:
             category=info.category,
             service=info.service,
             path=info.path,
-            source=Path(info.source),
+            source=info.source,
             kind=info.kind,
             deprecated=info.deprecated,
             runnable=runnable,

@@ -11,6 +11,8 @@ from sigma.collection import SigmaCollection
 
 from civicshield.detect import cache
 from civicshield.detect.engine import CompiledRuleSet, compile_rules, evaluate
+from civicshield.detect.engine.evaluate import _plan
+from civicshield.detect.engine.model import FlatAtoms
 from civicshield.detect.sigma.loader import _info
 from civicshield.detect.sigma.model import RuleProblem
 
@@ -136,6 +138,43 @@ def test_load_returns_the_ruleset(ruleset: CompiledRuleSet, tmp_path: Path) -> N
     loaded = cache.load(path)
     assert loaded is not None and len(loaded.rules) == len(ruleset.rules)
     assert not list(path.parent.glob("*.tmp"))  # the temporary file was renamed
+
+
+def _plan_parts(ruleset: CompiledRuleSet) -> tuple[object, ...]:
+    plan = _plan(ruleset)
+    columns = [(c, texts, t.sort(t.columns).rows()) for c, texts, t in plan.columns]
+    keywords = [(r, texts, t.sort(t.columns).rows()) for r, texts, t in plan.keywords]
+    return columns, plan.clauses.sort(plan.clauses.columns).rows(), plan.always, keywords
+
+
+def test_cached_rules_keep_their_atoms_and_plan(ruleset: CompiledRuleSet, tmp_path: Path) -> None:
+    path = tmp_path / "c.bin"
+    cache.save(ruleset, path)
+    loaded = cache.load(path)
+    assert loaded is not None
+    assert any(c.atoms is None for c in ruleset.rules)  # both kinds are covered
+    assert any(c.atoms is not None for c in ruleset.rules)
+    for original, back in zip(ruleset.rules, loaded.rules, strict=True):
+        # rows of the shared flat lists, not yet clauses: the plan reads the rows
+        assert (back.flat_atoms is not None) == (original.atoms is not None)
+        assert back.has_atoms == original.has_atoms
+    # the plan built from list slices equals the one built from clauses, for a subset too
+    assert _plan_parts(loaded) == _plan_parts(ruleset)
+    odd = CompiledRuleSet(rules=loaded.rules[1::2])
+    assert _plan_parts(odd) == _plan_parts(CompiledRuleSet(rules=ruleset.rules[1::2]))
+    assert [c.atoms for c in loaded.rules] == [c.atoms for c in ruleset.rules]
+
+
+def test_flat_atoms_rebuild_every_clause() -> None:
+    flat = FlatAtoms([0, 0, 2], ["a", "b", "a"], ["x", "y", "z"])
+    # clause 1 has no atom: it stays, empty, so the rule keeps its three clauses
+    assert flat.clauses_of(0, 3, 3) == (
+        frozenset({("a", "x"), ("b", "y")}),
+        frozenset(),
+        frozenset({("a", "z")}),
+    )
+    with pytest.raises(ValueError, match="different lengths"):
+        FlatAtoms([0], ["a"], [])
 
 
 @pytest.mark.parametrize(

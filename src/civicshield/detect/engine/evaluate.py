@@ -46,6 +46,7 @@ MATCH_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
 RAW_FIELD = "_raw"  # the event's JSON line, when the reader kept it
 _INDEX = "\x00index"
 _TEXT = "\x00text"
+_COLUMN = "\x00column"
 _RULE = "\x00rule"
 _CLAUSE = "\x00clause"
 _COUNT = "\x00count"
@@ -77,43 +78,79 @@ def _plan(ruleset: CompiledRuleSet) -> _Plan:
     cached = _PLANS.get(id(ruleset))
     if cached is not None and cached[0] is ruleset:
         return cached[1]
-    # Flat (text, rule, clause) lists per column and keyword route: a clause holds a
-    # (column, text) once, so they have no duplicates (sets of sets were a warm start's cost).
-    by_column: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
-    by_route: dict[Route, list[tuple[str, int, int]]] = defaultdict(list)
+    # One flat (column, text, rule, clause) table of every atom, then split by column. Rules
+    # from the compiled rule cache add their rows as list slices, without a step per atom; a
+    # clause holds a (column, text) once, so the table has no duplicates.
+    columns: list[str] = []
+    texts: list[str] = []
+    rules: list[int] = []
+    clauses: list[int] = []
     always: list[int] = []
     counts: dict[int, int] = {}
     for position, compiled in enumerate(ruleset.rules):
-        if compiled.atoms is None:
+        flat = compiled.flat_atoms
+        if flat is not None:
+            shared, start, end, counts[position] = flat
+            columns += shared.columns[start:end]
+            texts += shared.texts[start:end]
+            clauses += shared.clauses[start:end]
+            rules += [position] * (end - start)
+            continue
+        atoms = compiled.atoms
+        if atoms is None:
             always.append(position)
             continue
-        counts[position] = len(compiled.atoms)
-        for number, clause in enumerate(compiled.atoms):
+        counts[position] = len(atoms)
+        for number, clause in enumerate(atoms):
             for column, text in clause:
-                by_column[column].append((text, position, number))
-                if column == VALUES_FIELD:
-                    by_route[compiled.route].append((text, position, number))
-    columns = [(column, *_atom_table(rows)) for column, rows in sorted(by_column.items())]
-    keywords = tuple((route, *_atom_table(rows)) for route, rows in by_route.items())
-    clauses = pl.DataFrame(
-        {_RULE: list(counts), _COUNT: list(counts.values())},
-        schema={_RULE: pl.UInt32, _COUNT: pl.UInt32},
+                columns.append(column)
+                texts.append(text)
+                rules.append(position)
+                clauses.append(number)
+    table = pl.DataFrame(
+        {_COLUMN: columns, _TEXT: texts, _RULE: rules, _CLAUSE: clauses},
+        schema={_COLUMN: pl.String, _TEXT: pl.String, _RULE: pl.UInt32, _CLAUSE: pl.UInt32},
     )
-    plan = _Plan(tuple(columns), clauses, tuple(always), keywords)
+    plan = _Plan(
+        _column_tables(table),
+        pl.DataFrame(
+            {_RULE: list(counts), _COUNT: list(counts.values())},
+            schema={_RULE: pl.UInt32, _COUNT: pl.UInt32},
+        ),
+        tuple(always),
+        _keyword_tables(table.filter(pl.col(_COLUMN) == VALUES_FIELD), ruleset),
+    )
     if len(_PLANS) > 16:  # a process holds few rule sets; keep the memo small
         _PLANS.clear()
     _PLANS[id(ruleset)] = (ruleset, plan)
     return plan
 
 
-def _atom_table(rows: list[tuple[str, int, int]]) -> tuple[tuple[str, ...], pl.DataFrame]:
-    """The distinct texts, sorted, and the (text, rule, clause) table of one column's atoms."""
-    texts, rules, clauses = zip(*rows, strict=True)
-    table = pl.DataFrame(
-        {_TEXT: texts, _RULE: rules, _CLAUSE: clauses},
-        schema={_TEXT: pl.String, _RULE: pl.UInt32, _CLAUSE: pl.UInt32},
+def _column_tables(
+    table: pl.DataFrame,
+) -> tuple[tuple[str, tuple[str, ...], pl.DataFrame], ...]:
+    """Per column (sorted): its distinct texts, sorted, and its (text, rule, clause) rows."""
+    parts = table.partition_by(_COLUMN, as_dict=True, include_key=False)
+    return tuple(
+        (column, tuple(sorted(set(part.get_column(_TEXT).to_list()))), part)
+        for (column,), part in sorted(parts.items())
     )
-    return tuple(sorted(set(texts))), table
+
+
+def _keyword_tables(
+    table: pl.DataFrame, ruleset: CompiledRuleSet
+) -> tuple[tuple[Route, tuple[str, ...], pl.DataFrame], ...]:
+    """Keyword atoms by the log source of their rules: (route, texts, (text, rule, clause))."""
+    if table.height == 0:
+        return ()
+    routes: dict[Route, list[int]] = defaultdict(list)
+    for position in table.get_column(_RULE).unique(maintain_order=True).to_list():
+        routes[ruleset.rules[position].route].append(position)
+    found = []
+    for route, positions in routes.items():
+        part = table.filter(pl.col(_RULE).is_in(positions)).drop(_COLUMN)
+        found.append((route, tuple(sorted(set(part.get_column(_TEXT).to_list()))), part))
+    return tuple(found)
 
 
 def evaluate(
@@ -143,7 +180,7 @@ def evaluate(
     everything = pl.Series(_INDEX, range(base.height), dtype=pl.UInt32)
     groups: dict[Route, list[tuple[CompiledRule, pl.Series]]] = defaultdict(list)
     for position, compiled in enumerate(ruleset.rules):
-        use_all = compiled.atoms is None or not prefilter
+        use_all = not compiled.has_atoms or not prefilter
         rows = everything if use_all else candidates.get(position)
         if rows is not None:
             groups[compiled.route].append((compiled, rows))

@@ -22,6 +22,7 @@ __all__ = [
     "Clauses",
     "CompiledRule",
     "CompiledRuleSet",
+    "FlatAtoms",
     "NoRoute",
     "Route",
     "Unsupported",
@@ -108,12 +109,36 @@ class NoRoute:
     reason: str
 
 
+class FlatAtoms:
+    """The atoms of many rules as parallel lists (the compiled rule cache's layout): a rule's
+    atoms are rows `start:end`, ordered by clause number. Building the pre-filter plan from
+    slices of these lists skips a Python step per atom, and a rule's `frozenset` clauses are
+    only built when someone asks for them."""
+
+    __slots__ = ("clauses", "columns", "texts")
+
+    def __init__(self, clauses: list[int], columns: list[str], texts: list[str]) -> None:
+        if not len(clauses) == len(columns) == len(texts):
+            raise ValueError("atom lists of different lengths")
+        self.clauses = clauses
+        self.columns = columns
+        self.texts = texts
+
+    def clauses_of(self, start: int, end: int, count: int) -> Clauses:
+        """The clauses of the rule at rows `start:end` that has `count` clauses."""
+        found: list[set[tuple[str, str]]] = [set() for _ in range(count)]
+        for at in range(start, end):
+            found[self.clauses[at]].add((self.columns[at], self.texts[at]))
+        return tuple(frozenset(clause) for clause in found)
+
+
 class CompiledRule:
     """One rule compiled: its expression, route, the columns it reads and its pre-filter
     clauses. A rule read from the compiled rule cache keeps its expression in Polars' binary
-    form until first used: most rules never have a candidate row in a run."""
+    form, and its clauses as rows of a shared `FlatAtoms`, until first used: most rules never
+    have a candidate row in a run."""
 
-    __slots__ = ("_blob", "_expr", "atoms", "fields", "route", "rule")
+    __slots__ = ("_atoms", "_blob", "_expr", "fields", "flat_atoms", "route", "rule")
 
     def __init__(
         self,
@@ -124,17 +149,33 @@ class CompiledRule:
         atoms: Clauses = None,
         *,
         blob: bytes | None = None,
+        flat_atoms: tuple[FlatAtoms, int, int, int] | None = None,
     ) -> None:
         if expr is None and blob is None:
             raise ValueError("a compiled rule needs an expression or its serialised form")
+        if atoms is not None and flat_atoms is not None:
+            raise ValueError("a compiled rule's atoms are given once")
         self.rule = rule
         self.route = route
         self.fields = fields  # columns the expression reads (route fields included)
-        # necessary (column, lower-cased text) clauses for the candidate pre-filter; None:
-        # every row of the route is a candidate (`civicshield.detect.engine.atoms`)
-        self.atoms = atoms
+        self._atoms = atoms
+        # (shared lists, start, end, number of clauses): the atoms as rows of `FlatAtoms`
+        self.flat_atoms = flat_atoms
         self._expr = expr
         self._blob = blob
+
+    @property
+    def atoms(self) -> Clauses:
+        """Necessary (column, lower-cased text) clauses for the candidate pre-filter; None:
+        every row of the route is a candidate (`civicshield.detect.engine.atoms`)."""
+        if self._atoms is None and self.flat_atoms is not None:
+            shared, start, end, count = self.flat_atoms
+            self._atoms = shared.clauses_of(start, end, count)
+        return self._atoms
+
+    @property
+    def has_atoms(self) -> bool:
+        return self._atoms is not None or self.flat_atoms is not None
 
     @property
     def expr(self) -> pl.Expr:

@@ -150,7 +150,7 @@ def _info(rule: SigmaRuleBase, path: Path, relative: str) -> RuleInfo:
         category=category,
         service=service,
         path=relative,
-        source=path,
+        source_file=str(path),
         kind=kind,
         deprecated="deprecated" in relative.split("/")[:-1],
         sigma=rule,
