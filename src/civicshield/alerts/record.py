@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -167,7 +167,7 @@ def _upsert(
     key = {k: str(row[k]) for k in KEY_FIELDS if row[k] not in (None, "")}
     window: datetime = row["_window"]
     digest = dedup_key(kind, row["rule_id"], row["event.dataset"], key, window)
-    alert = session.scalars(select(Alert).where(Alert.dedup_key == digest)).one_or_none()
+    alert = session.scalars(_locked(digest)).one_or_none()
     if alert is not None:
         return alert, False
     tags = tuple(row["tags"] or ())
@@ -203,9 +203,22 @@ def _upsert(
             session.add(alert)
             session.flush()
     except IntegrityError:
-        found = session.scalars(select(Alert).where(Alert.dedup_key == digest)).one()
+        found = session.scalars(_locked(digest)).one()
         return found, False
     return alert, True
+
+
+def _locked(digest: str) -> Select[Alert]:
+    """The alert of `digest`, its row locked until the transaction ends (PostgreSQL; SQLite
+    has one writer at a time anyway): two workers adding batches to one alert would otherwise
+    each sum the batches without the other's and the last commit would lose a batch's count.
+    `populate_existing`: the session may hold the row from before the lock."""
+    return (
+        select(Alert)
+        .where(Alert.dedup_key == digest)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 def _add_batch(
