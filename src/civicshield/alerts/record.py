@@ -108,9 +108,17 @@ def record_matches(
         pl.struct(sample).head(samples).alias("_samples"),
     )
     assets = asset_index or AssetIndex(session)
-    for row in groups.iter_rows(named=True):
-        alert, created = _upsert(session, row, assets, now, kind, rule_paths or {})
-        _add_batch(session, alert, row, batch_id, samples)
+    # Alerts in one order (their keys') in every worker: each locks its alerts' rows as it
+    # goes, and two workers locking two alerts in opposite orders would deadlock.
+    # The report keeps the batch's order.
+    rows = list(groups.iter_rows(named=True))
+    digests = [_digest(row, kind) for row in rows]
+    done: dict[int, tuple[Alert, bool]] = {}
+    for at in sorted(range(len(rows)), key=digests.__getitem__):
+        done[at] = _upsert(session, rows[at], digests[at], assets, now, kind, rule_paths or {})
+        _add_batch(session, done[at][0], rows[at], batch_id, samples)
+    for at in range(len(rows)):
+        alert, created = done[at]
         (report.created if created else report.updated).append(alert.id)
     return report
 
@@ -156,17 +164,25 @@ def _severity(level: str | None) -> str:
         return Severity.MEDIUM.value
 
 
+def _key_fields(row: dict[str, Any]) -> dict[str, str]:
+    return {k: str(row[k]) for k in KEY_FIELDS if row[k] not in (None, "")}
+
+
+def _digest(row: dict[str, Any], kind: str) -> str:
+    return dedup_key(kind, row["rule_id"], row["event.dataset"], _key_fields(row), row["_window"])
+
+
 def _upsert(
     session: Session,
     row: dict[str, Any],
+    digest: str,
     assets: AssetIndex,
     now: datetime,
     kind: str,
     paths: Mapping[str, str],
 ) -> tuple[Alert, bool]:
-    key = {k: str(row[k]) for k in KEY_FIELDS if row[k] not in (None, "")}
+    key = _key_fields(row)
     window: datetime = row["_window"]
-    digest = dedup_key(kind, row["rule_id"], row["event.dataset"], key, window)
     alert = session.scalars(_locked(digest)).one_or_none()
     if alert is not None:
         return alert, False
