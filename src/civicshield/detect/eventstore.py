@@ -3,6 +3,7 @@
 Layout under the store root::
 
     <dataset>/<YYYY-MM-DD>/part-<time>-<random>.parquet
+    <dataset>/<YYYY-MM-DD>/.merged     names of the files a compaction merged into the partition
     .tmp/          files being written (never read; cleared when the store opens)
     .trash/        partitions being replaced by a compaction (restored if one was interrupted)
     .lock          held (fcntl) by every writer, compaction and retention run
@@ -35,6 +36,7 @@ import polars as pl
 from civicshield.core.errors import Invalid
 
 __all__ = [
+    "MERGED",
     "STORED_DAY",
     "EventStore",
     "Partition",
@@ -47,6 +49,7 @@ __all__ = [
 
 STORED_DAY = "_stored_day"  # True when the event had no @timestamp and was filed by store day
 _TIMESTAMP = "@timestamp"
+MERGED = ".merged"  # in a partition: names of the files compactions merged into it
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
 
 
@@ -237,6 +240,8 @@ class EventStore:
                 staging = self._tmp / f"compact-{secrets.token_hex(6)}"
                 staging.mkdir()
                 merged.write_parquet(staging / self._new_name(), compression="zstd")
+                names = self._merged_names(part.path) | {f.name for f in files}
+                (staging / MERGED).write_text("\n".join(sorted(names)) + "\n", encoding="utf-8")
                 parked = self._trash / f"{part.dataset}__{part.day}__{secrets.token_hex(4)}"
                 os.replace(part.path, parked)
                 os.replace(staging, part.path)
@@ -245,6 +250,21 @@ class EventStore:
                     self.partitions(datasets=[part.dataset], since=part.day, until=part.day)
                 )
         return done
+
+    @staticmethod
+    def _merged_names(folder: Path) -> set[str]:
+        try:
+            text = (folder / MERGED).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return set()
+        return set(text.split())
+
+    def holds(self, dataset: str, day: str, name: str) -> bool:
+        """Whether the file `name` is in the partition, as itself or merged by a compaction
+        (a writer that names its files after their origin can tell a replay from new data).
+        Call it holding the store's lock, or a compaction may be moving the partition."""
+        folder = self.root / dataset / day
+        return (folder / name).exists() or name in self._merged_names(folder)
 
     def apply_retention(
         self,

@@ -4,8 +4,9 @@ entry, the quarantine store.
 The event store names its files with a random part, so writing a redelivered entry again would
 store its events twice. Here the entry's events are written by an `EventStore` rooted in a
 private staging folder, then each file is renamed into the real store under a name made from
-the stream entry id: a replay replaces the same file. A crash leaves files only in staging
-(cleared later), never half an entry in the store.
+the stream entry id: a replay replaces the same file, and once a compaction has merged that
+file into its partition (the partition's `.merged` list names it) a replay is not stored again.
+A crash leaves files only in staging (cleared later), never half an entry in the store.
 """
 
 from __future__ import annotations
@@ -55,9 +56,13 @@ def store_entry(
     staging = Path(tempfile.mkdtemp(prefix="entry-", dir=root))
     try:
         staged = EventStore(staging).write(frame.drop("_entry", strict=False), dataset)
+        name = entry_file_name(entry_id)
         with _store_lock(store.root):
             for path in staged.files:
-                target = store.root / dataset / path.parent.name / entry_file_name(entry_id)
+                day = path.parent.name
+                target = store.root / dataset / day / name
+                if not target.exists() and store.holds(dataset, day, name):
+                    continue  # a replay of an entry a compaction has already merged
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(path, target)  # same name on a replay: replaced, not added
         return staged.rows

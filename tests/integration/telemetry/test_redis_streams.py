@@ -159,6 +159,21 @@ def test_a_replayed_entry_adds_no_alert_count_and_no_stored_event(city: Runtime)
     assert waiting(client, "zeek.conn") == 0  # acknowledged once, counted down once
 
 
+def test_a_replay_after_a_compaction_stores_nothing_again(city: Runtime) -> None:
+    take(city, [conn(i, 80) for i in range(4)])
+    take(city, [conn(10 + i, 80) for i in range(2)])  # a second entry: a second file
+    client = connect(city.settings)
+    name = stream_name("zeek.conn")
+    (ident, fields), _ = client.xrange(name)
+    drain(worker(city))
+    store = event_store(city.settings)
+    [part] = store.compact()  # the entries' files are merged into one
+    assert part.files == 1 and stored_rows(city) == 6
+    worker(city).process([Delivery(name, ident.decode(), fields)])  # reclaimed late
+    assert stored_rows(city) == 6
+    assert [p.files for p in store.partitions()] == [1]
+
+
 def test_a_poison_entry_is_quarantined_after_its_deliveries(city: Runtime) -> None:
     client = connect(city.settings)
     name = stream_name("zeek.conn")

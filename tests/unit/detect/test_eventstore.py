@@ -79,6 +79,22 @@ def test_compaction_keeps_every_row(tmp_path: Path) -> None:
     assert sorted(store.scan().collect()["a"].to_list()) == before
 
 
+def test_a_partition_remembers_the_files_compactions_merged(tmp_path: Path) -> None:
+    store = EventStore(tmp_path)
+    first = [store.write(batch([0], a=[str(i)]), "cef", now=NOW).files[0] for i in range(2)]
+    day = first[0].parent.name
+    assert store.holds("cef", day, first[0].name)  # as itself
+    store.compact()
+    later = store.write(batch([0], a=["2"]), "cef", now=NOW).files[0]
+    (part,) = store.compact()  # a second compaction keeps the first one's names
+    assert part.files == 1 and not first[0].exists() and not later.exists()
+    for name in (*(f.name for f in first), later.name):
+        assert store.holds("cef", day, name)
+    assert not store.holds("cef", day, "part-0-never.parquet")
+    assert not store.holds("cef", "2001-01-01", first[0].name)
+    assert store.scan().collect().height == 3  # the list is not read as data
+
+
 WRITER = textwrap.dedent(
     """
     import sys
