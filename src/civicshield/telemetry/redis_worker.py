@@ -12,8 +12,9 @@ its own (not a database, Redis or disk outage) it goes to the quarantine store a
 acknowledged. One delivered more than twice that (it keeps killing workers) is quarantined
 without another try.
 
-Alert writes take a PostgreSQL advisory lock for their transaction: `alerts.record_matches`
-re-sums an alert's batches, and two workers summing at once would each miss the other's.
+Alert writes take a PostgreSQL advisory lock for their transaction, one writer at a time.
+`alerts.record_matches` also locks each alert's row while it re-sums the alert's batches, so
+it is safe without this lock; the lock keeps the workers' alert writes in one queue.
 """
 
 from __future__ import annotations
