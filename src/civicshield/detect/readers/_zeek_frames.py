@@ -78,8 +78,13 @@ def _timestamp(ts: pl.Expr, epoch_only: bool | None = None) -> pl.Expr:
 def check_ts(frame: pl.DataFrame, source: str) -> tuple[pl.DataFrame, list[Quarantined]]:
     if "ts" not in frame.columns:
         return frame.with_columns(pl.lit(None, pl.Datetime("us", "UTC")).alias("@timestamp")), []
-    epoch = frame.get_column("ts").str.contains(_EPOCH)
-    only = True if epoch.all() else False if not epoch.any() else None
+    ts = frame.get_column("ts")
+    zulu = ts.str.ends_with("Z")  # Zeek's ISO times end so, epoch text never does
+    if zulu.any() and zulu.all():
+        only: bool | None = False  # decided by a literal test, without the regex pass
+    else:
+        epoch = ts.str.contains(_EPOCH)
+        only = True if epoch.all() else False if not epoch.any() else None
     frame = frame.with_columns(_timestamp(pl.col("ts"), only).alias("@timestamp"))
     broken = pl.col("ts").is_not_null() & pl.col("@timestamp").is_null()
     bad = [
