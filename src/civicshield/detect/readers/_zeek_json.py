@@ -172,47 +172,53 @@ def _lists(column: pl.Series) -> pl.Series:
     if not arrays.any():
         return column
     quoted = column.str.starts_with('["')
-    strings = (
-        quoted  # no array of strings at all (TTLs): skip the costly tests
-        if not quoted.any()
-        else quoted
-        & column.str.ends_with('"]')
-        & ~column.str.contains("\\", literal=True)
-        & (
-            column.str.count_matches(", ", literal=True)
-            == column.str.count_matches('", "', literal=True)
-        )
-    )
+    strings, inner, commas = quoted, column, False  # no array of strings (TTLs): no tests
+    if quoted.any():
+        shape = quoted & column.str.ends_with('"]') & ~column.str.contains("\\", literal=True)
+        inner = column.str.strip_prefix('["').str.strip_suffix('"]')
+        # Counted inside the outer quotes, each `,` in a `", "` means strings only, none holding
+        # a `,` (an item `, ` lacks its outer quote there, or shares one with a separator).
+        separators = inner.str.count_matches('", "', literal=True)
+        strings = shape & (inner.str.count_matches(",", literal=True) == separators)
+        if not (strings == shape).all():  # some item holds a `,`, or an array is mixed
+            strings = shape & (
+                column.str.count_matches(", ", literal=True)
+                == column.str.count_matches('", "', literal=True)
+            )
+            commas = True
     plain = strings | ~arrays
     # the regex only where needed: most array columns hold strings only
     if not plain.all() and not (plain | column.str.contains(_NUMBERS)).all():
         return column.to_frame().select(_joined(pl.col(column.name))).to_series()
     if (strings == arrays).all():  # arrays of strings only: answers, server names…
-        joined = pl.when(arrays).then(_string_items(column)).otherwise(column)
+        items = _string_items(inner, commas)
     elif not strings.any():  # arrays of integers only: TTLs, ports…
-        joined = pl.when(arrays).then(_integer_items(column)).otherwise(column)
+        items = _integer_items(column)
     else:
         joined = (
             pl.when(~arrays)
             .then(column)
             .when(strings)
-            .then(_string_items(column))
+            .then(_string_items(inner, commas))
             .otherwise(_integer_items(column))
         )
-    return pl.select(joined).to_series().alias(column.name)
+        return pl.select(joined).to_series().alias(column.name)
+    if arrays.all():  # arrays and nulls only (the usual case): no `when` pass
+        return items
+    return pl.select(pl.when(arrays).then(items).otherwise(column)).to_series().alias(column.name)
 
 
-# Prefixes and suffixes stripped, not sliced: slicing by characters walks each string.
-def _string_items(column: pl.Series) -> pl.Series:
-    """`["a", "b,c"]` → `a,b\\x2cc` (valid for arrays of strings without `\\`)."""
-    return (
-        column.str.strip_prefix('["')
-        .str.strip_suffix('"]')
-        .str.replace_all(",", "\\x2c", literal=True)
-        .str.replace_all('"\\x2c "', ",", literal=True)
+def _string_items(inner: pl.Series, commas: bool) -> pl.Series:
+    """`"a", "b,c"` (an array of strings without `\\`, `[` `]` stripped) → `a,b\\x2cc`; without
+    `commas` (no item holds a `,`) `", "` only separates: one pass."""
+    if not commas:
+        return inner.str.replace_all('", "', ",", literal=True)
+    return inner.str.replace_all(",", "\\x2c", literal=True).str.replace_all(
+        '"\\x2c "', ",", literal=True
     )
 
 
+# Prefixes and suffixes stripped, not sliced: slicing by characters walks each string.
 def _integer_items(column: pl.Series) -> pl.Series:
     """`[1, 2]` → `1,2`."""
     return (

@@ -337,6 +337,28 @@ def test_json_arrays_join_as_line_by_line_reading_does(
     assert result.frame["arr"].to_list() == [_text(a) for a in arrays]
 
 
+@pytest.mark.parametrize(
+    "arrays",
+    [
+        [[", "]],
+        [["a", ", ", "b"], ["c"]],
+        [[", ", ", "], [","], [", a"]],
+        [["a, b"], ["x,"], [" ,"]],
+        [["a", "b"], ["c", ", "]],
+        [["a", "b"], [1, 2], ["c", 1], None],
+    ],
+)
+def test_json_string_arrays_with_separator_like_items(arrays: list[list[object] | None]) -> None:
+    # Arrays of strings are joined by replacing `", "` when no item holds a `,`: an item that
+    # is itself `, ` must not pass for a separator.
+    from civicshield.detect.readers._zeek_json import _text
+
+    lines = [json.dumps({"ts": 1520000000 + n, "arr": a}).encode() for n, a in enumerate(arrays)]
+    (result,) = parse_zeek_lines(enumerate(lines, 1), source="t", path_hint="x")
+    assert not result.quarantined
+    assert result.frame["arr"].to_list() == [None if a is None else _text(a) for a in arrays]
+
+
 def test_numbers_read_the_same_in_a_batch_and_line_by_line() -> None:
     line = b'{"ts":1.5,"uid":"C1","rtt":2230.0,"TTLs":[2230.0,1.5e10,0.25],"z":-0.0,"ok":true}'
     (batch,) = parse_zeek_lines([(1, line)], source="t", path_hint="dns")
