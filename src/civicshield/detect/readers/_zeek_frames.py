@@ -3,12 +3,13 @@ quarantine, and the ECS columns (see `zeek` for the format)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import IO, Any
 
 import polars as pl
 
 from civicshield.detect.readers.base import (
+    BLOCK_BYTES,
     LINE_FIELD,
     RAW_FIELD,
     Quarantined,
@@ -16,12 +17,15 @@ from civicshield.detect.readers.base import (
 )
 
 __all__ = [
+    "Chunk",
     "Segment",
     "block_of",
     "check_ts",
+    "data_blocks",
     "dataset_name",
     "empty_frame",
     "finish",
+    "object_block",
     "texts_of",
 ]
 
@@ -29,6 +33,9 @@ _EPOCH = r"^\d{1,12}(\.\d{1,9})?$"
 _BLANK = r"^[ \t\n\r\x0b\x0c]*$"  # what bytes.strip() removes: such lines are skipped
 # Consecutive lines: their numbers and their bytes (a block of the file, or caller's pairs).
 Segment = tuple[Sequence[int], list[bytes]]
+# A segment and its bytes when known: exactly its lines joined by `\n` (JSON goes to Polars as
+# such, without joining the lines again), else None.
+Chunk = tuple[Sequence[int], list[bytes], bytes | None]
 
 
 def texts_of(lines: list[bytes]) -> tuple[pl.Series, bool]:
@@ -49,6 +56,47 @@ def block_of(numbers: Sequence[int], lines: list[bytes]) -> tuple[pl.DataFrame, 
     if not blank.any():
         return frame, list(range(len(lines)))
     return frame.filter(~blank), (~blank).arg_true().to_list()
+
+
+def object_block(
+    numbers: Sequence[int], lines: list[bytes]
+) -> tuple[pl.DataFrame, list[bytes] | None, bool]:
+    """`block_of` for JSON: the non-blank lines as `_raw`/`_line` rows, those lines (None when
+    none was blank) and whether all lines were valid UTF-8. When every line starts with `{`,
+    none is blank: one literal test instead of the regex."""
+    texts, valid = texts_of(lines)
+    frame = pl.DataFrame([texts, pl.Series(LINE_FIELD, numbers, dtype=pl.Int64)])
+    if texts.str.starts_with("{").all():
+        return frame, None, valid
+    blank = texts.str.contains(_BLANK)
+    if not blank.any():
+        return frame, None, valid
+    return frame.filter(~blank), [lines[i] for i in (~blank).arg_true()], valid
+
+
+def data_blocks(
+    stream: IO[bytes], size: int = BLOCK_BYTES
+) -> Iterator[tuple[int, list[bytes], bytes | None]]:
+    """`base.line_blocks`, each block with its bytes (`Chunk`): None where `\\r`s were dropped."""
+    number = 1
+    rest = b""
+    while chunk := stream.read(size):
+        if rest:
+            chunk = rest + chunk
+        cut = chunk.rfind(b"\n")
+        if cut < 0:  # a line longer than the block: keep reading
+            rest = chunk
+            continue
+        data, rest = chunk[:cut], chunk[cut + 1 :]
+        lines = data.split(b"\n")
+        if b"\r" in data:  # rare: strip per line only when some line has one
+            yield number, [line.rstrip(b"\r") for line in lines], None
+        else:
+            yield number, lines, data
+        number += len(lines)
+    if rest:
+        last = rest.rstrip(b"\r\n")
+        yield number, [last], last
 
 
 def dataset_name(path: str | None, hint: str | None) -> str:

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
-from typing import Any
+from dataclasses import dataclass, field
+from typing import IO, Any
 
 import orjson
 import polars as pl
 
 from civicshield.detect.engine.values import scalar_text
 from civicshield.detect.readers._zeek_frames import (
-    Segment,
-    block_of,
+    Chunk,
     check_ts,
     dataset_name,
     empty_frame,
     finish,
+    object_block,
     texts_of,
 )
 from civicshield.detect.readers.base import LINE_FIELD, RAW_FIELD, Quarantined, ReadResult
@@ -31,43 +33,62 @@ _WS = " \t\n\r\x0b\x0c"  # what bytes.strip() removes
 
 
 def json_batches(
-    segments: Iterator[Segment],
+    chunks: Iterator[Chunk],
     source: str,
     hint: str | None,
     batch_size: int,
     fields: tuple[str, ...] | None,
 ) -> Iterator[ReadResult]:
-    lines: list[bytes] = []
-    numbers: list[int] = []
-    for segment_numbers, segment_lines in segments:  # whole blocks: no Python step per line
-        block, kept = block_of(segment_numbers, segment_lines)
-        if len(kept) != len(segment_lines):
-            segment_lines = [segment_lines[i] for i in kept]
-            segment_numbers = block.get_column(LINE_FIELD).to_list()
+    batch = _Batch()
+    for numbers, lines, data in chunks:  # whole blocks: no Python step per line
+        rows, kept, valid = object_block(numbers, lines)
+        if kept is not None:  # blank lines dropped: the block's bytes are not its lines'
+            lines, data = kept, None
         at = 0
-        while at < len(segment_lines):
-            take = batch_size - len(lines)
-            lines += segment_lines[at : at + take]
-            numbers += segment_numbers[at : at + take]
-            at += take
-            if len(lines) >= batch_size:
-                yield from _json_frames(lines, numbers, source, hint, fields)
-                lines, numbers = [], []
-    if lines:
-        yield from _json_frames(lines, numbers, source, hint, fields)
+        while at < len(lines):
+            piece = lines[at : at + batch_size - len(batch.lines)]
+            batch.rows.append(rows.slice(at, len(piece)))
+            batch.data.append(_piece_bytes(data, lines, at, len(piece)))
+            batch.lines += piece
+            batch.valid = batch.valid and (valid or texts_of(piece)[1])
+            at += len(piece)
+            if len(batch.lines) >= batch_size:
+                yield from _json_frames(batch, source, hint, fields)
+                batch = _Batch()
+    if batch.lines:
+        yield from _json_frames(batch, source, hint, fields)
+
+
+@dataclass
+class _Batch:
+    """One batch's lines, gathered in pieces (consecutive lines of one block)."""
+
+    rows: list[pl.DataFrame] = field(default_factory=list)  # `_raw`/`_line` of each piece
+    data: list[bytes] = field(default_factory=list)  # each piece's lines joined by `\n`
+    lines: list[bytes] = field(default_factory=list)
+    valid: bool = True  # every line valid UTF-8
+
+
+def _piece_bytes(data: bytes | None, lines: list[bytes], at: int, count: int) -> bytes:
+    """`lines[at : at + count]` joined by `\\n`: from the block's bytes when known (`data`, all
+    of `lines` joined), which saves joining them again."""
+    if data is None:
+        return b"\n".join(lines[at : at + count])
+    if at == 0 and count == len(lines):
+        return data
+    start = sum(map(len, lines[:at])) + at
+    return data[start : start + sum(map(len, lines[at : at + count])) + count - 1]
 
 
 def _json_frames(
-    lines: list[bytes],
-    numbers: list[int],
-    source: str,
-    hint: str | None,
-    fields: tuple[str, ...] | None,
+    batch: _Batch, source: str, hint: str | None, fields: tuple[str, ...] | None
 ) -> Iterator[ReadResult]:
-    frame = _json_fast(lines, numbers, fields)
+    rows = pl.concat(batch.rows) if len(batch.rows) > 1 else batch.rows[0]
+    frame = _json_fast(rows, batch.data, fields) if batch.valid else None
     bad: list[Quarantined] = []
     if frame is None:
-        frame = _json_slow(list(zip(numbers, lines, strict=True)), source, bad)
+        numbers = rows.get_column(LINE_FIELD).to_list()
+        frame = _json_slow(list(zip(numbers, batch.lines, strict=True)), source, bad)
     if fields is not None:  # projection: exactly these keys, present or not
         missing = [pl.lit(None, pl.String).alias(n) for n in fields if n not in frame.columns]
         frame = frame.with_columns(missing).select(*fields, RAW_FIELD, LINE_FIELD)
@@ -88,20 +109,20 @@ def _json_frames(
 
 
 def _json_fast(
-    lines: list[bytes], numbers: list[int], fields: tuple[str, ...] | None = None
+    rows: pl.DataFrame, data: list[bytes], fields: tuple[str, ...] | None = None
 ) -> pl.DataFrame | None:
-    """Polars' JSON reader with an explicit all-String schema over every key of the batch.
+    """Polars' JSON reader with an explicit all-String schema over every key of the batch
+    (`rows`: its `_raw`/`_line`; `data`: its lines as bytes, in pieces).
     Keys come from the first lines; when the batch has more `":` than values read, lines with
     more `":` than values are searched for keys too, and the batch is read again when they had
     new ones (an unset field is omitted, so later lines can bring keys the first ones lack)."""
+    texts = rows.get_column(RAW_FIELD)
     try:
-        texts, valid = texts_of(lines)
-        if not valid or not _objects(texts):
+        if not _objects(texts):
             return None
-        data = b"\n".join(lines)
         names = _keys(texts.head(_SAMPLE)) if fields is None else set(fields)
         parsed = _read(data, names)
-        if parsed.height != len(lines):
+        if parsed.height != rows.height:
             return None
         if fields is None and not _complete(texts, parsed, names):
             found = parsed.select(
@@ -112,12 +133,12 @@ def _json_fast(
             if more:
                 names |= more
                 parsed = _read(data, names)
-        if parsed.height != len(lines):
+        if parsed.height != rows.height:
             return None
         parsed = parsed.with_columns(_lists(parsed.get_column(n)) for n in sorted(names))
     except (pl.exceptions.PolarsError, orjson.JSONDecodeError, ValueError):
         return None
-    return parsed.with_columns(texts, pl.Series(LINE_FIELD, numbers, dtype=pl.Int64))
+    return parsed.with_columns(texts, rows.get_column(LINE_FIELD))
 
 
 def _complete(texts: pl.Series, parsed: pl.DataFrame, names: set[str]) -> bool:
@@ -156,8 +177,10 @@ def _keys(texts: pl.Series) -> set[str]:
     return {k for k in keys if isinstance(k, str)} - {RAW_FIELD, LINE_FIELD}
 
 
-def _read(data: bytes, names: set[str]) -> pl.DataFrame:
-    return pl.read_ndjson(data, schema=dict.fromkeys(sorted(names), pl.String))
+def _read(data: list[bytes], names: set[str]) -> pl.DataFrame:
+    """One read of every piece (a list of sources): no copy of them joined."""
+    sources: list[IO[bytes]] = [io.BytesIO(piece) for piece in data]
+    return pl.read_ndjson(sources, schema=dict.fromkeys(sorted(names), pl.String))
 
 
 _INT = r"(?:0|-?[1-9][0-9]{0,17})"  # integers that json_decode gives back as written

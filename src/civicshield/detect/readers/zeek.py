@@ -15,8 +15,9 @@ as their JSON text, arrays joined by `,` as for TSV, objects as JSON text, absen
 `ts` is epoch seconds or ISO 8601. Dataset: `zeek.<#path>` (TSV) or `zeek.<_path>` (JSON),
 else `zeek.<file name up to its first dot>`, else `zeek.unknown`.
 
-Speed: the input is read in blocks of whole lines (`base.line_blocks`), each block decoded
-and tested for blank and `#` lines by Polars at once; only header lines are handled one by one.
+Speed: the input is read in blocks of whole lines (`_zeek_frames.data_blocks`), each block
+decoded and tested for blank and `#` lines by Polars at once; only header lines are handled one
+by one. JSON blocks go to Polars' reader as the bytes read, not joined again from their lines.
 A JSON batch's keys (`_zeek_json`) come from its first lines and are checked against the
 batch's total of `":` (one Polars count); only when the totals differ are lines searched for
 more keys. Projection (`fields=`, JSON only): the named keys, `ts`, `_path` and the ECS
@@ -41,9 +42,11 @@ import polars as pl
 
 from civicshield.core.errors import Invalid
 from civicshield.detect.readers._zeek_frames import (
+    Chunk,
     Segment,
     block_of,
     check_ts,
+    data_blocks,
     dataset_name,
     empty_frame,
     finish,
@@ -54,7 +57,6 @@ from civicshield.detect.readers.base import (
     RAW_FIELD,
     Quarantined,
     ReadResult,
-    line_blocks,
     open_input,
 )
 
@@ -105,7 +107,7 @@ def read_zeek(
     hint = path.name.split(".", 1)[0] or None
     try:
         with open_input(path) as stream:
-            blocks = ((range(n, n + len(ls)), ls) for n, ls in line_blocks(stream))
+            blocks = ((range(n, n + len(ls)), ls, data) for n, ls, data in data_blocks(stream))
             yield from _results(blocks, name, hint, batch_size, wanted)
     except (OSError, EOFError) as exc:
         raise Invalid(f"{name}: cannot read the input: {exc}") from exc
@@ -126,7 +128,7 @@ def parse_zeek_lines(
     per `_path` (JSON). `path_hint` names the log when the input does not; `fields` as for
     `read_zeek`."""
     pairs = list(lines)
-    segment: Segment = ([n for n, _ in pairs], [line for _, line in pairs])
+    segment: Chunk = ([n for n, _ in pairs], [line for _, line in pairs], None)
     wanted = None if fields is None else _projection(fields)
     return list(_results(iter([segment]), source, path_hint, 1 << 62, wanted))
 
@@ -143,21 +145,23 @@ def _projection(fields: Iterable[str]) -> tuple[str, ...]:
 
 
 def _results(
-    segments: Iterator[Segment],
+    segments: Iterator[Chunk],
     source: str,
     hint: str | None,
     batch_size: int,
     fields: tuple[str, ...] | None = None,
 ) -> Iterator[ReadResult]:
-    for numbers, lines in segments:
+    for numbers, lines, data in segments:
         for index, line in enumerate(lines):  # only up to the first line that is not blank
             if not line.strip():
                 continue
-            rest = chain([(numbers[index:], lines[index:])], segments)
+            first = (numbers[index:], lines[index:], data if index == 0 else None)
+            rest = chain([first], segments)
             if line.lstrip().startswith(b"{"):
                 yield from json_batches(rest, source, hint, batch_size, fields)
             elif line.startswith(b"#"):
-                yield from _tsv_batches(rest, source, hint, batch_size)
+                tsv: Iterator[Segment] = ((n, ls) for n, ls, _ in rest)
+                yield from _tsv_batches(tsv, source, hint, batch_size)
             else:
                 why = f"line {numbers[index]}: not a Zeek log (no '#' header, no JSON)"
                 raise Invalid(f"{source}: {why}")

@@ -15,7 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from civicshield.core.errors import Invalid
-from civicshield.detect.readers import zeek
+from civicshield.detect.readers import _zeek_json, zeek
+from civicshield.detect.readers._zeek_frames import data_blocks
 from civicshield.detect.readers.base import line_blocks
 from civicshield.detect.readers.zeek import parse_zeek_lines, read_zeek
 from tests.conftest import SHARED_DATA
@@ -247,8 +248,66 @@ def test_line_blocks_match_line_iteration(parts: list[bytes], size: int, newline
     assert got == expected
 
 
+@given(
+    st.lists(st.sampled_from([b"a", b"bc\r", b"", b"  ", b"{}", b"d\r\r", b"e" * 9]), max_size=30),
+    st.integers(1, 12),
+    st.booleans(),
+)
+def test_data_blocks_are_line_blocks_with_their_bytes(
+    parts: list[bytes], size: int, newline: bool
+) -> None:
+    data = b"\n".join(parts) + (b"\n" if newline and parts else b"")
+    got = list(data_blocks(io.BytesIO(data), size))
+    assert [(n, lines) for n, lines, _ in got] == list(line_blocks(io.BytesIO(data), size))
+    assert all(b is None or b == b"\n".join(lines) for _, lines, b in got)
+    if b"\r" not in data:
+        assert all(b is not None for _, _, b in got)
+
+
+def test_piece_bytes_are_the_lines_joined() -> None:
+    lines = [b"a", b"", b"bcd", b"e"]
+    for at in range(len(lines)):
+        for count in range(1, len(lines) - at + 1):
+            joined = b"\n".join(lines[at : at + count])
+            assert _zeek_json._piece_bytes(b"\n".join(lines), lines, at, count) == joined
+            assert _zeek_json._piece_bytes(None, lines, at, count) == joined
+
+
+@pytest.mark.parametrize("size", [5, 300, 1 << 20])
+@pytest.mark.parametrize("end", [b"\n", b"\r\n", b""])
+@pytest.mark.parametrize("blanks", [False, True])
+def test_json_blocks_read_as_their_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int, end: bytes, blanks: bool
+) -> None:
+    # JSON blocks go to Polars as the bytes read, sliced where a batch ends inside one; blank
+    # lines, `\r\n` and a last line without `\n` take the joined-lines path. Every way must
+    # read as the lines themselves do.
+    _small_blocks(monkeypatch, size)
+    line = b'{"ts":%d,"uid":"C%d","answers":["a","b,c"],"TTLs":[1.0,2.5]}'
+    lines = [line % (1520000000 + n, n) for n in range(40)]
+    lines[25] = b"{oops"
+    if blanks:
+        lines[7], lines[20] = b"", b" \t"
+    path = tmp_path / "x.json"
+    path.write_bytes((b"\r\n" if end == b"\r\n" else b"\n").join(lines) + end)
+    read, reads = _zeek_json._read, []
+    monkeypatch.setattr(
+        _zeek_json, "_read", lambda data, names: reads.append(data) or read(data, names)
+    )
+    results = list(read_zeek(path, batch_size=6, source="s"))
+    assert all(r.read <= 6 for r in results)
+    # Polars read runs of whole lines (a bad slice would go line by line, unseen in frames),
+    # in every batch but the one with the bad line.
+    text = b"\n" + b"\n".join(line for line in lines if line.strip()) + b"\n"
+    assert all(b"\n" + b"\n".join(data) + b"\n" in text for data in reads)
+    assert len(reads) == len(results) - 1
+    (whole,) = parse_zeek_lines(enumerate(lines, 1), source="s", path_hint="x")
+    assert pl.concat([r.frame for r in results]).equals(whole.frame)
+    assert [q for r in results for q in r.quarantined] == whole.quarantined
+
+
 def _small_blocks(monkeypatch: pytest.MonkeyPatch, size: int) -> None:
-    monkeypatch.setattr(zeek, "line_blocks", lambda stream: line_blocks(stream, size))
+    monkeypatch.setattr(zeek, "data_blocks", lambda stream: data_blocks(stream, size))
 
 
 @pytest.mark.parametrize("size", [7, 64, 1 << 20])
