@@ -14,9 +14,9 @@ big-endian), that document, then each rule's Polars expression in Polars' binary
 back (the document gives each rule's offset and length: a warm start reads them as byte slices
 instead of decoding megabytes of base64 text). The document holds every rule's pre-filter atoms
 as three flat lists (clause number, column, text) and each rule its rows' start, end and clause
-count: the evaluator builds its plan from slices of those lists (`FlatAtoms`). A file that fails any check is ignored (`load`
-returns None) and rebuilt by the caller. Files are written atomically (temporary file +
-`os.replace`).
+count: the evaluator builds its plan from slices of those lists (`FlatAtoms`). A file that
+fails any check is ignored (`load` returns None) and rebuilt by the caller. Files are written
+atomically (temporary file + `os.replace`).
 
 Polars' binary expression format is only stable within one Polars version (hence the key), and
 an expression that cannot be serialised, or does not read back identical, means the rule set
