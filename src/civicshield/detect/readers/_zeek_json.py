@@ -83,7 +83,9 @@ def _piece_bytes(data: bytes | None, lines: list[bytes], at: int, count: int) ->
 def _json_frames(
     batch: _Batch, source: str, hint: str | None, fields: tuple[str, ...] | None
 ) -> Iterator[ReadResult]:
-    rows = pl.concat(batch.rows) if len(batch.rows) > 1 else batch.rows[0]
+    # One chunk (here and from `_read`): later passes cost per chunk (`to_datetime` most), and
+    # check_ts gave one anyway.
+    rows = pl.concat(batch.rows, rechunk=True) if len(batch.rows) > 1 else batch.rows[0]
     frame = _json_fast(rows, batch.data, fields) if batch.valid else None
     bad: list[Quarantined] = []
     if frame is None:
@@ -180,7 +182,7 @@ def _keys(texts: pl.Series) -> set[str]:
 def _read(data: list[bytes], names: set[str]) -> pl.DataFrame:
     """One read of every piece (a list of sources): no copy of them joined."""
     sources: list[IO[bytes]] = [io.BytesIO(piece) for piece in data]
-    return pl.read_ndjson(sources, schema=dict.fromkeys(sorted(names), pl.String))
+    return pl.read_ndjson(sources, schema=dict.fromkeys(sorted(names), pl.String)).rechunk()
 
 
 _INT = r"(?:0|-?[1-9][0-9]{0,17})"  # integers that json_decode gives back as written
