@@ -22,8 +22,8 @@ A JSON batch's keys (`_zeek_json`) come from its first lines and are checked aga
 batch's total of `":` (one Polars count); only when the totals differ are lines searched for
 more keys. Projection (`fields=`, JSON only): the named keys, `ts`, `_path` and the ECS
 sources, no key discovery. Measured on one core, 1M replicated WRCCDC dns events: every key
-≈1.3x the line-by-line reader, projection ≈1.8x; Polars' JSON reader alone takes about
-0.45 s per 100,000 events, so every key cannot reach 150,000 events/s with it.
+≈1.3x the line-by-line reader, projection ≈1.8x. Polars' JSON reader is most of the time
+(about 0.3–0.4 s per 100,000 dns events here); see `docs/benchmarks.md` for the measured rate.
 
 Quarantine reasons: wrong number of fields, a `ts` that is not a time, a data line before any
 `#fields` header or under a broken one, invalid JSON, a JSON value that is not an object.
