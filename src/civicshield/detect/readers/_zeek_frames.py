@@ -3,16 +3,16 @@ quarantine, and the ECS columns (see `zeek` for the format)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from typing import IO, Any
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import polars as pl
 
 from civicshield.detect.readers.base import (
-    BLOCK_BYTES,
     LINE_FIELD,
     RAW_FIELD,
     Quarantined,
+    data_blocks,
     with_ecs,
 )
 
@@ -72,31 +72,6 @@ def object_block(
     if not blank.any():
         return frame, None, valid
     return frame.filter(~blank), [lines[i] for i in (~blank).arg_true()], valid
-
-
-def data_blocks(
-    stream: IO[bytes], size: int = BLOCK_BYTES
-) -> Iterator[tuple[int, list[bytes], bytes | None]]:
-    """`base.line_blocks`, each block with its bytes (`Chunk`): None where `\\r`s were dropped."""
-    number = 1
-    rest = b""
-    while chunk := stream.read(size):
-        if rest:
-            chunk = rest + chunk
-        cut = chunk.rfind(b"\n")
-        if cut < 0:  # a line longer than the block: keep reading
-            rest = chunk
-            continue
-        data, rest = chunk[:cut], chunk[cut + 1 :]
-        lines = data.split(b"\n")
-        if b"\r" in data:  # rare: strip per line only when some line has one
-            yield number, [line.rstrip(b"\r") for line in lines], None
-        else:
-            yield number, lines, data
-        number += len(lines)
-    if rest:
-        last = rest.rstrip(b"\r\n")
-        yield number, [last], last
 
 
 def dataset_name(path: str | None, hint: str | None) -> str:

@@ -29,6 +29,7 @@ __all__ = [
     "RAW_FIELD",
     "Quarantined",
     "ReadResult",
+    "data_blocks",
     "iter_lines",
     "line_batches",
     "line_blocks",
@@ -104,6 +105,15 @@ def line_blocks(stream: IO[bytes], size: int = BLOCK_BYTES) -> Iterator[tuple[in
     """(number of the first line, lines without their ends) for consecutive runs of whole lines:
     the stream is read `size` bytes at a time and split in C, not one Python step per line.
     Lines end at `\n`; trailing `\r`s are dropped too; a last line without `\n` counts."""
+    for number, lines, _ in data_blocks(stream, size):
+        yield number, lines
+
+
+def data_blocks(
+    stream: IO[bytes], size: int = BLOCK_BYTES
+) -> Iterator[tuple[int, list[bytes], bytes | None]]:
+    """`line_blocks`, each block with its bytes (its lines joined by `\\n`): None where `\\r`s
+    were dropped."""
     number = 1
     rest = b""
     while chunk := stream.read(size):
@@ -113,14 +123,16 @@ def line_blocks(stream: IO[bytes], size: int = BLOCK_BYTES) -> Iterator[tuple[in
         if cut < 0:  # a line longer than the block: keep reading
             rest = chunk
             continue
-        rest = chunk[cut + 1 :]
-        lines = chunk[:cut].split(b"\n")
-        if b"\r" in chunk:  # rare: strip per line only when some line has one
-            lines = [line.rstrip(b"\r") for line in lines]
-        yield number, lines
+        data, rest = chunk[:cut], chunk[cut + 1 :]
+        lines = data.split(b"\n")
+        if b"\r" in data:  # rare: strip per line only when some line has one
+            yield number, [line.rstrip(b"\r") for line in lines], None
+        else:
+            yield number, lines, data
         number += len(lines)
     if rest:
-        yield number, [rest.rstrip(b"\r\n")]
+        last = rest.rstrip(b"\r\n")
+        yield number, [last], last
 
 
 def iter_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
