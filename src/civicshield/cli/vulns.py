@@ -121,8 +121,11 @@ def sync(
         err.print(Text(f"… and {more} more (use --json to see them)", style="yellow"))
     if stored:
         print_table(
-            ["source", "new", "updated", "unchanged"],
-            [(d["source"], d["created"], d["updated"], d["unchanged"]) for d in stored],
+            ["source", "new", "updated", "unchanged", "removed"],
+            [
+                (d["source"], d["created"], d["updated"], d["unchanged"], d["removed"])
+                for d in stored
+            ],
         )
     kept = sum(s.result.kept for s in report.sources)
     success(

@@ -44,6 +44,9 @@ class Cve(Base):
     kev_due_date: Mapped[date | None] = mapped_column(Date)
     kev_required_action: Mapped[str] = mapped_column(Text, default="")
     kev_ransomware: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The day a complete KEV catalogue first lacked this CVE (CISA removes entries now and
+    # then); while set, NVD's and CISA ADP's copies of the KEV facts do not bring it back.
+    kev_removed: Mapped[date | None] = mapped_column(Date)
     epss: Mapped[float | None] = mapped_column(Float)
     epss_percentile: Mapped[float | None] = mapped_column(Float)
     epss_date: Mapped[date | None] = mapped_column(Date)

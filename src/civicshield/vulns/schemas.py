@@ -83,6 +83,7 @@ class CveRead(BaseModel):
     kev_due_date: date | None
     kev_required_action: str
     kev_ransomware: bool
+    kev_removed: date | None = None
     epss: float | None
     epss_percentile: float | None
     epss_date: date | None

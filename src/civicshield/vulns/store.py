@@ -4,7 +4,8 @@ CVE JSON 5 and NVD records each own their part of a row (their CVSS metrics are 
 `origin` and replaced only by the same origin); applicability comes from NVD when NVD has
 configurations for the CVE, else from CVE JSON 5 (CISA ADP CPEs), because NVD's analysis is the
 more precise where it exists. KEV and EPSS set their own columns on any CVE, creating a bare row
-for a CVE no record speaks of yet (scanner-only findings still get KEV/EPSS). Writes are upserts
+for a CVE no record speaks of yet (scanner-only findings still get KEV/EPSS); a complete KEV
+catalogue also clears the CVEs it no longer lists (`store_kev`). Writes are upserts
 in chunks, so a 360,000-line EPSS file costs seconds and re-syncing the same data changes nothing.
 """
 
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -24,7 +25,14 @@ from civicshield.vulns.applicability import configurations_to_json
 from civicshield.vulns.feeds import CveRecord, EpssFeed, KevCatalog
 from civicshield.vulns.models import Cve
 
-__all__ = ["StoreSummary", "cve_row_defaults", "store_epss", "store_kev", "store_records"]
+__all__ = [
+    "StoreSummary",
+    "cve_row_defaults",
+    "is_complete",
+    "store_epss",
+    "store_kev",
+    "store_records",
+]
 
 _CHUNK = 2000
 
@@ -38,6 +46,7 @@ class StoreSummary:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    removed: int = 0  # KEV: CVEs a complete catalogue no longer lists
     changed_ids: set[str] = field(default_factory=set)
 
     def to_dict(self) -> dict[str, Any]:
@@ -46,6 +55,7 @@ class StoreSummary:
             "created": self.created,
             "updated": self.updated,
             "unchanged": self.unchanged,
+            "removed": self.removed,
         }
 
 
@@ -64,6 +74,7 @@ def cve_row_defaults(cve_id: str, now: datetime) -> dict[str, Any]:
         "kev_due_date": None,
         "kev_required_action": "",
         "kev_ransomware": False,
+        "kev_removed": None,
         "epss": None,
         "epss_percentile": None,
         "epss_date": None,
@@ -104,14 +115,23 @@ def _upsert(session: Session, rows: list[dict[str, Any]], update: Sequence[str])
 
 
 def store_kev(session: Session, catalog: KevCatalog, *, clock: Clock) -> StoreSummary:
+    """Set the KEV columns of every listed CVE. When the catalogue is complete (every entry
+    parsed and as many as its `count` says), a CVE it no longer lists loses its KEV facts and
+    gets `kev_removed`; a partial file (a sample, a filtered copy) removes nothing."""
     summary = StoreSummary("kev")
     now = clock.now()
     entries = {e.cve_id: e for e in catalog.items}
-    columns = (Cve.kev_date_added, Cve.kev_due_date, Cve.kev_required_action, Cve.kev_ransomware)
+    columns = (
+        Cve.kev_date_added,
+        Cve.kev_due_date,
+        Cve.kev_required_action,
+        Cve.kev_ransomware,
+        Cve.kev_removed,
+    )
     have = _existing(session, list(entries), columns)
     rows = []
     for cve_id, e in entries.items():
-        new = (e.date_added, e.due_date, e.required_action, e.ransomware)
+        new = (e.date_added, e.due_date, e.required_action, e.ransomware, None)
         old = have.get(cve_id)
         if old is not None and tuple(old[1:]) == new:
             summary.unchanged += 1
@@ -128,7 +148,44 @@ def store_kev(session: Session, catalog: KevCatalog, *, clock: Clock) -> StoreSu
         row["kev_ransomware"] = e.ransomware
         rows.append(row)
     _upsert(session, rows, [c.key for c in columns] + ["updated_at"])
+    if is_complete(catalog):
+        _clear_removed(session, set(entries), now, summary)
     return summary
+
+
+def is_complete(catalog: KevCatalog) -> bool:
+    """Whether `catalog` can speak for what is *not* in KEV: every entry parsed and their
+    number equal to the catalogue's own `count`."""
+    return (
+        not catalog.problems
+        and catalog.declared_count is not None
+        and catalog.declared_count == len(catalog.items)
+        and len(catalog.items) > 0
+    )
+
+
+def _clear_removed(
+    session: Session, listed: set[str], now: datetime, summary: StoreSummary
+) -> None:
+    flagged = session.scalars(
+        select(Cve.cve_id).where(Cve.kev_date_added.is_not(None) | Cve.kev_due_date.is_not(None))
+    )
+    gone = sorted(set(flagged) - listed)
+    for chunk in _chunks(gone):
+        session.execute(
+            update(Cve)
+            .where(Cve.cve_id.in_(chunk))
+            .values(
+                kev_date_added=None,
+                kev_due_date=None,
+                kev_required_action="",
+                kev_ransomware=False,
+                kev_removed=now.date(),
+                updated_at=now,
+            )
+        )
+    summary.removed = len(gone)
+    summary.changed_ids.update(gone)
 
 
 def store_epss(session: Session, feed: EpssFeed, *, clock: Clock) -> StoreSummary:
@@ -202,7 +259,7 @@ def _merged(row: Cve | None, record: CveRecord, now: datetime) -> dict[str, Any]
             "role": record.ssvc.role,
             "timestamp": record.ssvc.timestamp.isoformat() if record.ssvc.timestamp else None,
         }
-    if record.kev is not None and base["kev_date_added"] is None:
+    if record.kev is not None and base["kev_date_added"] is None and base["kev_removed"] is None:
         base["kev_date_added"] = record.kev.date_added
         base["kev_due_date"] = base["kev_due_date"] or record.kev.due_date
         base["kev_required_action"] = base["kev_required_action"] or (

@@ -251,3 +251,20 @@ def test_asset_fragment(admin_client: Any, data: dict[str, int]) -> None:
     )
     assert frag.status_code == 200 and "<html" not in frag.text
     assert f'data-testid="asset-finding-{data["finding"]}"' in frag.text
+
+
+def test_detail_says_when_cisa_removed_the_kev_entry(
+    admin_client: Any, data: dict[str, int], runtime: Runtime, tmp_path: Any
+) -> None:
+    doc = json.loads((VULN / "kev" / "known_exploited_vulnerabilities.json").read_bytes())
+    doc["vulnerabilities"] = [v for v in doc["vulnerabilities"] if v["cveID"] != ROUTER_CVE]
+    doc["count"] = len(doc["vulnerabilities"])
+    path = tmp_path / "known_exploited_vulnerabilities.json"
+    path.write_text(json.dumps(doc))
+    report = sync_feeds(runtime.settings, from_path=path, only=["kev"])
+    with runtime.session() as session:
+        vulns.store_report(session, report, clock=runtime.clock)
+    page = admin_client.get(f"/vulns/findings/{data['finding']}")
+    kev = re.search(r'data-testid="cve-kev">(.*?)</dd>', page.text, re.S)
+    assert kev and "Removed from the CISA KEV catalog" in kev.group(1)
+    assert "Required action" not in kev.group(1)
