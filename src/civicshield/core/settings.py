@@ -97,6 +97,7 @@ class Settings(BaseSettings):
     alert_window_seconds: int = Field(default=3600, ge=60)
     alert_sample_events: int = Field(default=10, ge=1, le=1000)
     ingest_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    ingest_idempotency_hours: float = Field(default=24.0, gt=0)
     ingest_spool_max_bytes: int = Field(default=512 * 1024 * 1024, ge=1024 * 1024)
     detect_batch_events: int = Field(default=50_000, ge=1)
     detect_batch_seconds: float = Field(default=5.0, gt=0)

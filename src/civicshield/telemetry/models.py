@@ -1,9 +1,11 @@
 """Saved hunts (a named Polars SQL query over the event store, private to its owner or shared
-with everyone who may hunt) and the ingest sources with their health figures."""
+with everyone who may hunt), the ingest sources with their health figures, and the receipts
+that make a retried `POST /ingest` with an `Idempotency-Key` store nothing twice."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -20,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from civicshield.store import Base, UTCDateTime
 
-__all__ = ["IngestMinute", "IngestSource", "SavedHunt"]
+__all__ = ["IngestMinute", "IngestReceipt", "IngestSource", "SavedHunt"]
 
 
 class SavedHunt(Base):
@@ -83,3 +85,20 @@ class IngestMinute(Base):
     minute: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     events: Mapped[int] = mapped_column(Integer, default=0)
     quarantined: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class IngestReceipt(Base):
+    """What one keyed `POST /ingest/{dataset}` answered, kept `ingest_idempotency_hours`: a
+    retry with the same key (per sender) and body gets this answer again and stores nothing.
+    `response` is null only inside the transaction that is taking the body."""
+
+    __tablename__ = "ingest_receipt"
+    __table_args__ = (UniqueConstraint("sender", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sender: Mapped[str] = mapped_column(String(150))
+    key: Mapped[str] = mapped_column(String(255))
+    dataset: Mapped[str] = mapped_column(String(100))
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -7,16 +7,22 @@ or a JSON array of objects (`application/json`), optionally gzip-compressed
 `zeek.…` → Zeek JSON, `syslog`, `cef` as text lines, anything else → generic JSON objects);
 records that do not read are quarantined with their line (or array element) number, the rest is
 accepted: 202 with the counts. A full detection queue answers 503 with `Retry-After`.
+
+With an `Idempotency-Key` header (1-255 visible ASCII characters, per sender), a retry of the
+same body to the same dataset within `ingest_idempotency_hours` gets the first answer again
+(`Idempotent-Replayed: true`) and stores nothing; the same key with another body is a 422
+(`telemetry.receipts`).
 """
 
 from __future__ import annotations
 
 import gzip
 import zlib
+from datetime import timedelta
 from typing import Annotated, Any
 
 import orjson
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Header, Path, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -25,6 +31,7 @@ from civicshield.accounts import Permission
 from civicshield.api.deps import PrincipalDep, RuntimeDep, SessionDep, require
 from civicshield.api.openapi import problems, resource_router
 from civicshield.core.errors import Invalid, TooLarge
+from civicshield.telemetry import receipts
 
 __all__ = ["router"]
 
@@ -102,7 +109,7 @@ class UnsupportedMedia(Invalid):
     "/{dataset}",
     dependencies=INGEST,
     status_code=202,
-    responses=problems(413, 415, 503),
+    responses=problems(409, 413, 415, 503),
     summary="Send telemetry",
     openapi_extra={
         "requestBody": {
@@ -116,20 +123,44 @@ class UnsupportedMedia(Invalid):
 async def ingest(
     dataset: Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")],
     request: Request,
+    response: Response,
     runtime: RuntimeDep,
     principal: PrincipalDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Makes a retry safe: the same key and body get the first answer again "
+            "and store nothing (kept `ingest_idempotency_hours`).",
+        ),
+    ] = None,
 ) -> IngestAccepted:
     """Read, quarantine and queue the records for detection (see the module notes)."""
     data = await _body(request, runtime.settings.ingest_max_bytes)
     lines = _lines(data, request.headers.get("content-type", ""))
     fmt = telemetry.format_for_dataset(dataset)
     source = f"{dataset}@{principal.actor.name}"
+    settings = runtime.settings
 
-    def take() -> telemetry.IntakeReport:  # parsing and the database off the event loop
+    def take() -> tuple[dict[str, Any], bool]:  # parsing and the database off the event loop
         with runtime.session() as session:
-            return telemetry.intake(
+            receipt = None
+            if idempotency_key is not None:
+                claimed = receipts.claim(
+                    session,
+                    sender=principal.actor.name,
+                    key=idempotency_key,
+                    dataset=dataset,
+                    body_sha256=receipts.digest(dataset, data),
+                    now=runtime.clock.now(),
+                    keep=timedelta(hours=settings.ingest_idempotency_hours),
+                )
+                if isinstance(claimed, dict):
+                    return claimed, True
+                receipt = claimed
+            report = telemetry.intake(
                 session,
-                runtime.settings,
+                settings,
                 registry=runtime.jobs,
                 clock=runtime.clock,
                 kind="http",
@@ -138,10 +169,15 @@ async def ingest(
                 fmt=fmt,
                 dataset=dataset,
             )
+            answer = {k: v for k, v in report.to_dict().items() if k != "source"}
+            if receipt is not None:
+                receipts.finish(session, receipt, answer)
+            return answer, False
 
-    report = await run_in_threadpool(take)
-    fields = {k: v for k, v in report.to_dict().items() if k != "source"}
-    return IngestAccepted(dataset=dataset, **fields)
+    answer, replayed = await run_in_threadpool(take)
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return IngestAccepted(dataset=dataset, **answer)
 
 
 class SourceRead(BaseModel):
