@@ -51,27 +51,32 @@ def texts_of(lines: list[bytes]) -> tuple[pl.Series, bool]:
 def block_of(numbers: Sequence[int], lines: list[bytes]) -> tuple[pl.DataFrame, list[int]]:
     """The non-blank lines of a segment as `_raw`/`_line` rows, and their indices in `lines`."""
     texts, _ = texts_of(lines)
-    frame = pl.DataFrame([texts, pl.Series(LINE_FIELD, numbers, dtype=pl.Int64)])
-    blank = texts.str.contains(_BLANK)
-    if not blank.any():
-        return frame, list(range(len(lines)))
-    return frame.filter(~blank), (~blank).arg_true().to_list()
+    frame, keep = _non_blank(texts, numbers)
+    return frame, list(range(len(lines))) if keep is None else keep.arg_true().to_list()
 
 
 def object_block(
     numbers: Sequence[int], lines: list[bytes]
 ) -> tuple[pl.DataFrame, list[bytes] | None, bool]:
     """`block_of` for JSON: the non-blank lines as `_raw`/`_line` rows, those lines (None when
-    none was blank) and whether all lines were valid UTF-8. When every line starts with `{`,
-    none is blank: one literal test instead of the regex."""
+    none was blank) and whether all lines were valid UTF-8."""
     texts, valid = texts_of(lines)
+    frame, keep = _non_blank(texts, numbers, objects=True)
+    return frame, None if keep is None else [lines[i] for i in keep.arg_true()], valid
+
+
+def _non_blank(
+    texts: pl.Series, numbers: Sequence[int], *, objects: bool = False
+) -> tuple[pl.DataFrame, pl.Series | None]:
+    """The rows of the non-blank lines and which lines they are (None: all of them). With
+    `objects`, lines that all start with `{` are known non-blank: one literal test, no regex."""
     frame = pl.DataFrame([texts, pl.Series(LINE_FIELD, numbers, dtype=pl.Int64)])
-    if texts.str.starts_with("{").all():
-        return frame, None, valid
+    if objects and texts.str.starts_with("{").all():
+        return frame, None
     blank = texts.str.contains(_BLANK)
     if not blank.any():
-        return frame, None, valid
-    return frame.filter(~blank), [lines[i] for i in (~blank).arg_true()], valid
+        return frame, None
+    return frame.filter(~blank), ~blank
 
 
 def dataset_name(path: str | None, hint: str | None) -> str:
