@@ -41,6 +41,7 @@ __all__ = [
     "list_cases",
     "load_case",
     "open_from_alerts",
+    "record_change",
     "update_case",
 ]
 
@@ -65,7 +66,7 @@ def load_case(session: Session, case_id: int, scope: Scope = None) -> Case:
     return case
 
 
-def _history(
+def record_change(
     session: Session,
     case: Case,
     changes: dict[str, tuple[Any, Any]],
@@ -74,6 +75,8 @@ def _history(
     clock: Clock,
     reason: str = "",
 ) -> None:
+    """One `CaseChange` row per changed field (old → new), shared by every incident module
+    that changes a case (tasks, clocks, notices, observables)."""
     now = clock.now()
     for name, (old, new) in changes.items():
         session.add(
@@ -107,7 +110,7 @@ def create_case(
     )
     session.add(case)
     session.flush()
-    _history(session, case, {"status": (None, case.status)}, actor=actor, clock=clock)
+    record_change(session, case, {"status": (None, case.status)}, actor=actor, clock=clock)
     audit.record(
         session, actor=actor, action="case.create", entity_type="case", entity_id=case.id,
         clock=clock, summary=f"case {case.id}: {case.title} ({case.severity})",
@@ -183,7 +186,7 @@ def add_alerts(
         changes["alerts"] = (None, [a.id for a in fresh])
     case.updated_at = now
     session.flush()
-    _history(session, case, changes, actor=actor, clock=clock, reason=reason)
+    record_change(session, case, changes, actor=actor, clock=clock, reason=reason)
     audit.record(
         session, actor=actor, action="case.alerts", entity_type="case", entity_id=case.id,
         clock=clock, summary=f"{len(fresh)} alert(s) added to case {case.id}",
@@ -254,7 +257,7 @@ def update_case(
         case.closed_at = now if new_status == CaseStatus.CLOSED.value else None
     case.updated_at = now
     session.flush()
-    _history(session, case, changes, actor=actor, clock=clock, reason=data.reason)
+    record_change(session, case, changes, actor=actor, clock=clock, reason=data.reason)
     audit.record(
         session, actor=actor, action="case.update", entity_type="case", entity_id=case.id,
         clock=clock, summary=f"case {case.id}: {', '.join(sorted(changes))}",

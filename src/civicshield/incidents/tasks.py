@@ -15,7 +15,7 @@ from civicshield import audit
 from civicshield.core.actor import Actor
 from civicshield.core.clock import Clock, as_utc
 from civicshield.core.errors import Conflict, FieldError, Invalid, NotFound
-from civicshield.incidents.cases import Scope, _history, load_case
+from civicshield.incidents.cases import Scope, load_case, record_change
 from civicshield.incidents.models import Case, CaseTask
 from civicshield.incidents.playbooks import load_playbooks, plan
 from civicshield.incidents.schemas import CaseStatus, TaskRead
@@ -85,7 +85,7 @@ def apply_playbook(
         case.playbook_id, case.playbook_version = playbook.id, str(playbook.version)
     case.updated_at = clock.now()
     session.flush()
-    _history(session, case, changes, actor=actor, clock=clock)
+    record_change(session, case, changes, actor=actor, clock=clock)
     audit.record(
         session, actor=actor, action="case.playbook", entity_type="case", entity_id=case.id,
         clock=clock, summary=f"playbook {playbook.id} applied: {added} task(s) added",
@@ -118,7 +118,7 @@ def approve_task(
     task.approved_by = actor.label
     session.flush()
     approval = {"task": task.key, "approved_by": actor.label}
-    _history(session, case, {"task_approval": (None, approval)}, actor=actor, clock=clock)
+    record_change(session, case, {"task_approval": (None, approval)}, actor=actor, clock=clock)
     audit.record(
         session, actor=actor, action="case.task.approve", entity_type="case", entity_id=case.id,
         clock=clock, summary=f"{task.key}: {task.automated_action} approved",
@@ -156,7 +156,7 @@ def set_task_status(
     task.done_by = actor.label if status == "done" else ""
     session.flush()
     change = ({"task": task.key, "status": old}, {"task": task.key, "status": status})
-    _history(session, case, {"task": change}, actor=actor, clock=clock)
+    record_change(session, case, {"task": change}, actor=actor, clock=clock)
     audit.record(
         session, actor=actor, action="case.task", entity_type="case", entity_id=case.id,
         clock=clock, summary=f"{task.key}: {old} -> {status}",

@@ -24,7 +24,13 @@ from civicshield.assets.service import Scope
 from civicshield.core.enums import Sector
 from civicshield.core.errors import Invalid
 
-__all__ = ["TEMPLATE_COLUMNS", "preview_csv", "template_csv"]
+__all__ = [
+    "TEMPLATE_COLUMNS",
+    "header_columns",
+    "preview_csv",
+    "row_values",
+    "template_csv",
+]
 
 TEMPLATE_COLUMNS: tuple[str, ...] = (
     "name",
@@ -127,7 +133,7 @@ def _delimiter(header_line: str) -> str:
     return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
 
 
-def _header(raw: list[str], source: str) -> tuple[list[str | None], list[str]]:
+def header_columns(raw: list[str], source: str) -> tuple[list[str | None], list[str]]:
     """Column name per position (None: ignored) and the ignored names."""
     names = [re.sub(r"[\s-]+", "_", cell.strip().lower()) for cell in raw]
     seen: set[str] = set()
@@ -151,7 +157,7 @@ def _header(raw: list[str], source: str) -> tuple[list[str | None], list[str]]:
     return columns, ignored
 
 
-def _row_values(
+def row_values(
     line: int, columns: list[str | None], cells: list[str]
 ) -> tuple[dict[str, Any], list[RowError]]:
     values: dict[str, Any] = {}
@@ -188,7 +194,7 @@ def preview_csv(
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line))
     try:
         header = next(reader)
-        columns, ignored = _header(header, source)
+        columns, ignored = header_columns(header, source)
         matcher = Matcher.load(session)
         rows: list[RowPlan] = []
         start = reader.line_num + 1
@@ -196,7 +202,7 @@ def preview_csv(
             line, start = start, reader.line_num + 1
             if not any(c.strip() for c in cells):
                 continue
-            values, errors = _row_values(line, columns, cells)
+            values, errors = row_values(line, columns, cells)
             if errors:
                 rows.append(RowPlan(line=line, action="error", errors=errors))
                 continue

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from civicshield.assets.importers._plan import ImportPreview, Matcher, RowPlan, plan_row
-from civicshield.assets.importers.csv import TEMPLATE_COLUMNS, _header, _row_values
+from civicshield.assets.importers.csv import TEMPLATE_COLUMNS, header_columns, row_values
 from civicshield.assets.service import Scope
 from civicshield.core.errors import Invalid
 
@@ -81,14 +81,14 @@ def preview_xlsx(
         header = next(rows_iter, None)
         if header is None or not any(_text(c).strip() for c in header):
             raise Invalid(f"{source}: sheet {sheet.title!r} is empty (it needs a header row)")
-        columns, ignored = _header([_text(c) for c in header], f"{source} {sheet.title}!")
+        columns, ignored = header_columns([_text(c) for c in header], f"{source} {sheet.title}!")
         matcher = Matcher.load(session)
         rows: list[RowPlan] = []
         for number, cells in enumerate(rows_iter, start=2):
             texts = [_text(c) for c in cells]
             if not any(t.strip() for t in texts):
                 continue
-            values, errors = _row_values(number, columns, texts)
+            values, errors = row_values(number, columns, texts)
             if errors:
                 row = RowPlan(line=number, action="error", errors=errors)
             else:

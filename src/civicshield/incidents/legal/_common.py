@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from civicshield import audit
 from civicshield.core.actor import Actor
 from civicshield.core.clock import Clock
-from civicshield.incidents.cases import Scope, _history, load_case
+from civicshield.incidents.cases import Scope, load_case, record_change
 from civicshield.incidents.models import Case
 
 __all__ = ["in_scope", "note_change"]
@@ -31,7 +31,7 @@ def note_change(
     """One `CaseChange` row and one audit entry for a change to the case's clocks."""
     case.updated_at = clock.now()
     session.flush()
-    _history(session, case, {field: (old, new)}, actor=actor, clock=clock, reason=reason)
+    record_change(session, case, {field: (old, new)}, actor=actor, clock=clock, reason=reason)
     audit.record(
         session, actor=actor, action=action, entity_type="case", entity_id=case.id,
         clock=clock, summary=f"case {case.id}: {summary}",

@@ -33,6 +33,7 @@ __all__ = [
     "record_start_event",
     "start_clock",
     "suggest_clocks",
+    "with_corrections",
     "withdraw_clock",
 ]
 
@@ -216,10 +217,11 @@ def list_start_events(
             .order_by(CaseStartEvent.id)
         )
     )
-    return _with_corrections(rows)
+    return with_corrections(rows)
 
 
-def _with_corrections(rows: Sequence[CaseStartEvent]) -> list[StartEventRead]:
+def with_corrections(rows: Sequence[CaseStartEvent]) -> list[StartEventRead]:
+    """The start events as read models, each pointing at the event that corrects it."""
     later = {r.corrects: r.id for r in rows if r.corrects is not None}
     return [
         StartEventRead.model_validate(r).model_copy(update={"corrected_by": later.get(r.id)})

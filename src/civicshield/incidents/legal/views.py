@@ -33,7 +33,7 @@ from civicshield.incidents.legal.schemas import (
     ReminderRead,
     StartEventRead,
 )
-from civicshield.incidents.legal.service import _with_corrections
+from civicshield.incidents.legal.service import with_corrections
 from civicshield.incidents.models import (
     Case,
     CaseAssessment,
@@ -143,7 +143,7 @@ def _case_views(
         return []
     events = [
         e
-        for e in _with_corrections(_rows(session, CaseStartEvent, case.id))
+        for e in with_corrections(_rows(session, CaseStartEvent, case.id))
         if e.corrected_by is None
     ]
     latest = {

@@ -22,7 +22,7 @@ from civicshield import audit
 from civicshield.core.actor import Actor
 from civicshield.core.clock import Clock, as_utc
 from civicshield.core.errors import FieldError, Invalid
-from civicshield.incidents.cases import Scope, _history, load_case
+from civicshield.incidents.cases import Scope, load_case, record_change
 from civicshield.incidents.clocks import REGISTER_OBLIGATIONS, Profile, retain_until
 from civicshield.incidents.models import (
     CaseAssessment,
@@ -248,7 +248,7 @@ def record_entry(
     row.hash = entry_hash(row)
     session.add(row)
     session.flush()
-    _history(
+    record_change(
         session,
         case,
         {"register": (None, {"version": row.version, "hash": row.hash})},

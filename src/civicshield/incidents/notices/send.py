@@ -20,7 +20,7 @@ from civicshield import audit
 from civicshield.core.actor import Actor
 from civicshield.core.clock import Clock
 from civicshield.core.errors import Conflict, FieldError, Invalid
-from civicshield.incidents.cases import Scope, _history, load_case
+from civicshield.incidents.cases import Scope, load_case, record_change
 from civicshield.incidents.clocks import Obligation, Profile
 from civicshield.incidents.models import Case, CaseNotice, CaseStartEvent
 from civicshield.incidents.notices.drafts import (
@@ -166,7 +166,7 @@ def send_notice(
         "sent_at": at.isoformat(),
         "sha256": notice.copy_sha256,
     }
-    _history(session, case, {"notice": (None, sent)}, actor=actor, clock=clock)
+    record_change(session, case, {"notice": (None, sent)}, actor=actor, clock=clock)
     audit.record(
         session,
         actor=actor,

@@ -20,7 +20,7 @@ from civicshield.core.actor import Actor
 from civicshield.core.clock import Clock
 from civicshield.core.enums import Tlp
 from civicshield.core.errors import Conflict, Invalid, NotFound
-from civicshield.incidents.cases import Scope, _history, load_case
+from civicshield.incidents.cases import Scope, load_case, record_change
 from civicshield.incidents.models import Case, CaseAlert, Observable
 from civicshield.incidents.observables.values import STIX_TYPES, normalise
 
@@ -116,7 +116,7 @@ def _store(
     if added:
         session.flush()
         shown = [f"{r.type}:{r.value}" for r in added]
-        _history(session, case, {"observable": (None, shown)}, actor=actor, clock=clock)
+        record_change(session, case, {"observable": (None, shown)}, actor=actor, clock=clock)
         audit.record(
             session, actor=actor, action="case.observable.add", entity_type="case",
             entity_id=case.id, clock=clock, summary=f"case {case.id}: {', '.join(shown)[:500]}",
@@ -148,7 +148,7 @@ def remove_observable(
     shown = f"{row.type}:{row.value}"
     session.delete(row)
     session.flush()
-    _history(session, case, {"observable": (shown, None)}, actor=actor, clock=clock)
+    record_change(session, case, {"observable": (shown, None)}, actor=actor, clock=clock)
     audit.record(
         session, actor=actor, action="case.observable.remove", entity_type="case",
         entity_id=case.id, clock=clock, summary=f"case {case.id}: removed {shown}"[:500],
