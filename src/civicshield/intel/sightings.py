@@ -5,10 +5,13 @@ later hits the same day make a new version of the same sighting (a later `modifi
 `count`, a later `last_seen`). Each version is stored through the store's normal path
 (`store_records`), so the versions are kept like those of any imported object.
 
-Replays: continuous detection may run a spool entry twice (a crash before its commit). Each
-sighting remembers the entries it counted in the custom property `x_civicshield_entries`; an
-entry already counted adds nothing. The sharing policy strips every `x_civicshield_*`
-property, so this bookkeeping never leaves the city.
+Replays: continuous detection may run a spool entry twice (a crash before its commit, or a
+Redis entry reclaimed from a worker that died). Each sighting remembers the entries it counted,
+with when, in the custom property `x_civicshield_entries` (`{entry: counted at}`); an entry
+already counted adds nothing. Only entries counted within `replay_horizon` of the newest one
+are kept, so a sighting hit every micro-batch all day stays small: a replay comes right after
+a restart (the entry counted last) or after `stream_claim_idle_seconds`. The sharing policy
+strips every `x_civicshield_*` property, so this bookkeeping never leaves the city.
 
 Our sightings are created by, and sighted at, the city's own `identity` (an organization named
 `settings.city_name`, with a deterministic id, stored once) and carry the TLP of
@@ -44,6 +47,7 @@ __all__ = [
     "names_of",
     "our_sightings_since",
     "record_sightings",
+    "replay_horizon",
     "sighted_since",
     "sighting_id",
 ]
@@ -133,6 +137,22 @@ def _identity(session: Session, settings: Settings, now: datetime) -> dict[str, 
     }  # fmt: skip
 
 
+def replay_horizon(settings: Settings) -> timedelta:
+    """How long a counted entry is remembered after the newest one: well past the time a
+    reclaimed Redis entry can wait (ten claim intervals), and at least an hour."""
+    return max(timedelta(hours=1), timedelta(seconds=10 * settings.stream_claim_idle_seconds))
+
+
+def _counted(body: dict[str, Any]) -> dict[str, datetime]:
+    """The entries a stored version counted, with when (a list, as earlier versions wrote
+    it: all counted when that version was made)."""
+    value = body.get(ENTRIES_PROPERTY) or {}
+    if isinstance(value, list):
+        at = _parse(body["modified"])
+        return {str(e): at for e in value}
+    return {str(e): _parse(t) for e, t in value.items()}
+
+
 def _next_version(
     session: Session, key: tuple[str, str], day: _Day, settings: Settings, now: datetime
 ) -> dict[str, Any] | None:
@@ -140,7 +160,7 @@ def _next_version(
     ident = sighting_id(indicator, date)
     held = _current(session, ident)
     body: dict[str, Any] = dict(held.body) if held is not None else {}
-    counted = set(body.get(ENTRIES_PROPERTY, []))
+    counted = _counted(body) if body else {}
     fresh = {e: n for e, n in day.per_entry.items() if e == "" or e not in counted}
     if not fresh or day.first is None or day.last is None:
         return None  # a replay: every entry was counted already
@@ -148,6 +168,9 @@ def _next_version(
     modified = _ms(now)
     if held is not None and held.modified is not None:
         modified = max(modified, _ms(as_utc(held.modified)) + _STEP)
+    counted.update((e, modified) for e in fresh if e)
+    newest = max(counted.values(), default=modified)
+    keep = {e: t for e, t in counted.items() if t >= newest - replay_horizon(settings)}
     first, last = day.first, day.last
     if body:
         first, last = min(first, _parse(body["first_seen"])), max(last, _parse(body["last_seen"]))
@@ -159,7 +182,7 @@ def _next_version(
         "first_seen": _stamp(first), "last_seen": _stamp(last),
         "where_sighted_refs": [city],
         "object_marking_refs": [marking_id(Tlp(settings.intel_default_tlp))],
-        ENTRIES_PROPERTY: sorted(counted | {e for e in fresh if e}),
+        ENTRIES_PROPERTY: {e: _stamp(keep[e]) for e in sorted(keep)},
     }  # fmt: skip
 
 

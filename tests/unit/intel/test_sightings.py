@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -20,6 +21,7 @@ from civicshield.intel.sightings import (
     city_identity_id,
     indicator_sightings,
     record_sightings,
+    replay_horizon,
     sighting_id,
 )
 from civicshield.intel.tlp import marking_id
@@ -81,7 +83,8 @@ def test_counts_versions_and_replays(store: Runtime) -> None:
         first, second = (v.body for v in versions)
         assert first["count"] == 3 and second["count"] == 5
         assert second["modified"] > first["modified"] and second["created"] == first["created"]
-        assert second[ENTRIES_PROPERTY] == ["spool-1", "spool-2"]
+        assert list(second[ENTRIES_PROPERTY]) == ["spool-1", "spool-2"]
+        assert second[ENTRIES_PROPERTY]["spool-2"] == second["modified"]
         city = city_identity_id(rt.settings.city_name)
         assert second["where_sighted_refs"] == [city] and second["created_by_ref"] == city
         assert second["object_marking_refs"] == [marking_id(Tlp.AMBER)]
@@ -90,6 +93,51 @@ def test_counts_versions_and_replays(store: Runtime) -> None:
         assert identity.body["name"] == rt.settings.city_name
         for body in (first, second, identity.body):
             assert validate_instance(body).is_valid
+
+
+def test_counted_entries_are_kept_only_within_the_replay_horizon(store: Runtime) -> None:
+    rt, now = store, store.clock.now()
+    horizon = replay_horizon(rt.settings)
+    assert horizon >= timedelta(seconds=10 * rt.settings.stream_claim_idle_seconds)
+    steps = [("spool-1", timedelta(0)), ("spool-2", horizon / 2), ("spool-3", horizon * 1.2)]
+    for entry, after in steps:
+        with rt.session() as s:
+            assert record_sightings(s, hits(entry, 1), now=now + after, settings=rt.settings)
+    with rt.session() as s:
+        body = _latest_body(s)
+        # spool-1 was counted more than a horizon before spool-3: forgotten; spool-2 is not.
+        assert list(body[ENTRIES_PROPERTY]) == ["spool-2", "spool-3"]
+        # a replay of spool-2 (within the horizon) still counts nothing
+        late = now + horizon * 1.3
+        assert record_sightings(s, hits("spool-2", 1), now=late, settings=rt.settings) == 0
+        assert body["count"] == 3
+
+
+def test_entries_written_as_a_list_by_earlier_versions_still_count(store: Runtime) -> None:
+    rt, now = store, store.clock.now()
+    with rt.session() as s:
+        record_sightings(s, hits("spool-1", 1), now=now, settings=rt.settings)
+    with rt.session() as s:  # rewrite the stored version as earlier releases wrote it
+        held = s.scalars(select(IntelObject).where(IntelObject.type == "sighting")).one()
+        held.body = {**held.body, ENTRIES_PROPERTY: ["spool-1"]}
+    with rt.session() as s:
+        later = now + timedelta(minutes=5)
+        assert record_sightings(s, hits("spool-1", 1), now=later, settings=rt.settings) == 0
+        assert record_sightings(s, hits("spool-2", 2), now=later, settings=rt.settings) == 1
+        assert list(_latest_body(s)[ENTRIES_PROPERTY]) == ["spool-1", "spool-2"]
+
+
+def _latest_body(s: Any) -> dict[str, Any]:
+    return dict(
+        s.scalars(
+            select(IntelObject)
+            .where(IntelObject.type == "sighting")
+            .order_by(IntelObject.modified_key.desc())
+            .limit(1)
+        )
+        .one()
+        .body
+    )
 
 
 def test_one_sighting_per_indicator_per_day(store: Runtime) -> None:
