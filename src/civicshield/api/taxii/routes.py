@@ -184,8 +184,10 @@ def taxii_object_versions(
     runtime: RuntimeDep,
     caller: CallerDep,
 ) -> Response:
+    # Without match[spec_version], only the latest spec version's versions (as for objects,
+    # and as medallion answers): every version listed can then be fetched without a filter.
     allowed = ("added_after", "match[spec_version]")
-    query = _query(request, runtime, allowed=allowed, default_version="all", all_specs=True)
+    query = _query(request, runtime, allowed=allowed, default_version="all")
     page = taxii.objects_page(
         session, caller, api_root, collection_id, query, view="versions", object_id=object_id
     )
