@@ -26,9 +26,7 @@ themselves: it adds the `logsource.product` / `.service` / `.category` columns t
 
 from __future__ import annotations
 
-import csv
 import gzip
-import os
 import sys
 import zlib
 from collections import Counter
@@ -36,13 +34,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated
 
 import orjson
 import typer
 from rich.text import Text
 
 from civicshield.cli._common import console, fail
+from civicshield.cli._detect_output import (
+    CSV_COLUMNS,
+    Writer,
+    print_summary,
+    progress_bar,
+    read_position,
+)
 from civicshield.cli._selection import (
     ExcludeFolderOption,
     FolderOption,
@@ -54,7 +59,6 @@ from civicshield.cli._selection import (
     mapping_option,
     selection_from_options,
 )
-from civicshield.core import Severity
 
 if TYPE_CHECKING:
     import polars as pl
@@ -68,7 +72,6 @@ if TYPE_CHECKING:
 __all__ = ["LOGSOURCE_FIELDS", "detect", "parse_logsource"]
 
 FORMATS = ("table", "jsonl", "csv")
-CSV_COLUMNS = ("rule_id", "rule_title", "level", "author", "tags", "source", "line")
 # --retro: `source` is the dataset, `line` the event's line in the file it was ingested from
 RETRO_CSV_COLUMNS = (*CSV_COLUMNS, "@timestamp")
 # The event's own time, for correlation windows: flat Windows JSON and EVTX (`SystemTime` of
@@ -179,14 +182,14 @@ def detect(
     except OSError as exc:
         fail(f"cannot write matches to {output}: {exc.strerror or exc}")
     if retro:
-        run: _Run = _RetroRun(plan, _Writer(output_format, stream, RETRO_CSV_COLUMNS), err, tags)
+        run: _Run = _RetroRun(plan, Writer(output_format, stream, RETRO_CSV_COLUMNS), err, tags)
     else:
-        run = _Run(plan, _Writer(output_format, stream), err, tags)
+        run = _Run(plan, Writer(output_format, stream), err, tags)
     try:
         if isinstance(run, _RetroRun):
             run.read_store(ctx, since=since, until=until, datasets=dataset)
         else:
-            with _progress(err) as progress:
+            with progress_bar(err) as progress:
                 for path in paths or ():
                     run.read_file(path, progress)
         run.correlate()
@@ -194,7 +197,7 @@ def detect(
     finally:
         if output is not None:
             stream.close()
-    _summary(run.summary, run.events, run.bad_lines)
+    print_summary(run.summary, run.events, run.bad_lines)
     if run.unreadable:
         fail(f"{len(run.unreadable)} input file(s) could not be read: {', '.join(run.unreadable)}")
 
@@ -367,7 +370,7 @@ class _Run:
     """One `detect` run: evaluates batches, writes matches, keeps the correlations' input."""
 
     def __init__(
-        self, plan: _Plan, writer: _Writer, err: Console, tags: dict[str, str] | None = None
+        self, plan: _Plan, writer: Writer, err: Console, tags: dict[str, str] | None = None
     ) -> None:
         self.plan = plan
         self.tags = tags or {}
@@ -392,7 +395,7 @@ class _Run:
                 # drop this batch before the reader builds the next: memory stays one batch
                 del batch
                 if progress is not None and task is not None:
-                    position = _read_position(path)
+                    position = read_position(path)
                     if position is not None:
                         progress.update(task, completed=position)
         except _READ_ERRORS as exc:
@@ -586,134 +589,3 @@ class _RetroRun(_Run):
                 pl.col("@timestamp").gather(rows).alias("time"),
             ).with_columns(own.get_column("rule_id"))
         )
-
-
-# -- progress -----------------------------------------------------------------------------------
-class _NoProgress:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-def _progress(err: Console) -> Progress | _NoProgress:
-    """A bar per input file, by bytes read, on stderr; only when stderr is a terminal (never in
-    pipes or tests). It disappears when done: the summary stays."""
-    if not sys.stderr.isatty():
-        return _NoProgress()
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
-
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-    )
-
-
-def _read_position(path: Path) -> int | None:
-    """How far into `path` the reader's open handle is (bytes; for gzip, compressed bytes).
-    The readers open their files themselves, so this asks the OS (Linux `/proc/self/fdinfo`);
-    None where that is not available: the bar then jumps when the file is done."""
-    target = os.path.realpath(path)
-    try:
-        descriptors = os.listdir("/proc/self/fd")
-    except OSError:
-        return None
-    best: int | None = None
-    for fd in descriptors:
-        try:
-            if os.readlink(f"/proc/self/fd/{fd}") != target:
-                continue
-            with open(f"/proc/self/fdinfo/{fd}", encoding="ascii") as info:
-                for line in info:
-                    if line.startswith("pos:"):
-                        position = int(line.split()[1])
-                        best = position if best is None else max(best, position)
-        except (OSError, ValueError):
-            continue
-    return best
-
-
-# -- output -------------------------------------------------------------------------------------
-class _Writer:
-    def __init__(self, fmt: str, stream: IO[str], columns: tuple[str, ...] = CSV_COLUMNS) -> None:
-        self.fmt = fmt
-        self.stream = stream
-        self.columns = columns
-        self.rows: list[dict[str, Any]] = []
-        self.csv = csv.writer(stream) if fmt == "csv" else None
-        if self.csv is not None:
-            self.csv.writerow(columns)
-
-    def write(self, record: dict[str, Any]) -> None:
-        if self.fmt == "jsonl":
-            self.stream.write(orjson.dumps(record).decode() + "\n")
-        elif self.csv is not None:
-            self.csv.writerow(
-                [
-                    ";".join(v) if isinstance(v, list) else v
-                    for v in (record.get(c) for c in self.columns)
-                ]
-            )
-        else:
-            self.rows.append(record)
-
-    def close(self) -> None:
-        if self.fmt != "table":
-            self.stream.flush()
-            return
-        from rich.console import Console
-        from rich.table import Table
-
-        timed = "@timestamp" in self.columns
-        table = Table(header_style="bold")
-        for column in ("level", "rule", "source", "line", *(("time",) if timed else ())):
-            table.add_column(column)
-        for r in self.rows:
-            table.add_row(
-                Text(r["level"] or ""),
-                Text(r["rule_title"]),
-                Text(r["source"]),
-                Text(str(r["line"])),
-                *((Text(str(r.get("@timestamp") or "")),) if timed else ()),
-            )
-        Console(file=self.stream, highlight=False, markup=False, soft_wrap=True).print(table)
-
-
-def _summary(summary: Counter[tuple[str, str, str]], events: int, bad_lines: int) -> None:
-    from rich.table import Table
-
-    err = console(stderr=True)
-    table = Table(title="Matches by rule", header_style="bold", title_justify="left")
-    for column in ("level", "rule", "matches"):
-        table.add_column(column)
-    rank = {s.value: s.rank for s in Severity}
-    for (rule_id, title, level), count in sorted(
-        summary.items(), key=lambda kv: (-rank.get(kv[0][2], -1), -kv[1], kv[0][1])
-    ):
-        table.add_row(Text(level), Text(f"{title} ({rule_id})"), Text(str(count)))
-    err.print(table)
-    by_level = Counter[str]()
-    for (_, _, level), count in summary.items():
-        by_level[level] += count
-    levels = ", ".join(
-        f"{k}: {v}" for k, v in sorted(by_level.items(), key=lambda kv: -rank.get(kv[0], -1))
-    )
-    err.print(
-        Text(
-            f"{events} events, {sum(summary.values())} matches from {len(summary)} rules"
-            f"{' (' + levels + ')' if levels else ''}, {bad_lines} bad lines skipped"
-        )
-    )

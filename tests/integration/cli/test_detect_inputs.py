@@ -12,6 +12,7 @@ import pytest
 from rich.console import Console
 from rich.progress import Progress
 
+import civicshield.cli._detect_output as detect_output
 import civicshield.cli.detect as detect_module
 from civicshield.detect.readers import read_evtx
 from tests.unit.detect.rulefiles import write_rule
@@ -100,9 +101,9 @@ def test_no_progress_bar_unless_stderr_is_a_terminal(monkeypatch: pytest.MonkeyP
             return True
 
     monkeypatch.setattr(sys, "stderr", io.StringIO())
-    assert not isinstance(detect_module._progress(err), Progress)
+    assert not isinstance(detect_output.progress_bar(err), Progress)
     monkeypatch.setattr(sys, "stderr", Tty())
-    assert isinstance(detect_module._progress(err), Progress)
+    assert isinstance(detect_output.progress_bar(err), Progress)
 
 
 def test_progress_bar_follows_each_file(
@@ -123,7 +124,7 @@ def test_progress_bar_follows_each_file(
         update(task, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(bar, "update", spying_update)
-    monkeypatch.setattr(detect_module, "_progress", lambda err: bar)
+    monkeypatch.setattr(detect_module, "progress_bar", lambda err: bar)
     result = cli.ok("detect", str(events), "--rules", str(rules), "--format", "jsonl")
     assert len(result.stdout.splitlines()) == 3
     assert "events.jsonl" in screen.getvalue()
@@ -137,7 +138,7 @@ def test_progress_bar_follows_each_file(
 def test_read_position_is_the_open_handles_offset(tmp_path: Path) -> None:
     path = tmp_path / "data.bin"
     path.write_bytes(b"x" * 1000)
-    assert detect_module._read_position(path) is None  # not open
+    assert detect_output.read_position(path) is None  # not open
     with path.open("rb", buffering=0) as handle:
         handle.read(123)
-        assert detect_module._read_position(path) == 123
+        assert detect_output.read_position(path) == 123
