@@ -123,6 +123,7 @@ class Settings(BaseSettings):
 
     intel_decay_days: dict[str, int] = Field(default_factory=dict)  # kind -> days (ipv4, domain, …)
     intel_default_tlp: Literal["clear", "green", "amber", "amber+strict", "red"] = "amber"
+    intel_sighting_version_minutes: int = Field(default=15, ge=0)  # one sighting version a slot
     intel_pull_minutes: int = Field(default=60, ge=1)  # how often subscriptions are pulled
     intel_pull_retries: int = Field(default=4, ge=0, le=10)
     intel_pull_timeout_seconds: float = Field(default=30.0, gt=0)

@@ -13,6 +13,12 @@ are kept, so a sighting hit every micro-batch all day stays small: a replay come
 a restart (the entry counted last) or after `stream_claim_idle_seconds`. The sharing policy
 strips every `x_civicshield_*` property, so this bookkeeping never leaves the city.
 
+Versions: an indicator hit in every micro-batch would write a version every few seconds. A
+new version replaces the previous one when both fall in the same `intel_sighting_version_
+minutes` slot of the clock (the previous one is deleted), so a sighting keeps at most one
+version per slot: the last one, which carries every count before it. No two versions ever
+share an id and `modified`, so what was already shared stays consistent.
+
 Our sightings are created by, and sighted at, the city's own `identity` (an organization named
 `settings.city_name`, with a deterministic id, stored once) and carry the TLP of
 `settings.intel_default_tlp`."""
@@ -27,13 +33,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from civicshield.core.clock import as_utc
 from civicshield.core.enums import Tlp
 from civicshield.core.settings import Settings
-from civicshield.intel.models import IntelObject, IntelSource
+from civicshield.intel.models import IntelObject, IntelProvenance, IntelSource
 from civicshield.intel.report import ImportReport
 from civicshield.intel.schemas import IndicatorSighting
 from civicshield.intel.stix_objects import StixRecord
@@ -155,7 +161,8 @@ def _counted(body: dict[str, Any]) -> dict[str, datetime]:
 
 def _next_version(
     session: Session, key: tuple[str, str], day: _Day, settings: Settings, now: datetime
-) -> dict[str, Any] | None:
+) -> tuple[dict[str, Any], IntelObject | None] | None:
+    """The sighting's next version and the version it supersedes (None: the first)."""
     indicator, date = key
     ident = sighting_id(indicator, date)
     held = _current(session, ident)
@@ -183,7 +190,7 @@ def _next_version(
         "where_sighted_refs": [city],
         "object_marking_refs": [marking_id(Tlp(settings.intel_default_tlp))],
         ENTRIES_PROPERTY: {e: _stamp(keep[e]) for e in sorted(keep)},
-    }  # fmt: skip
+    }, held  # fmt: skip
 
 
 def record_sightings(
@@ -204,11 +211,12 @@ def record_sightings(
         key = (rule.removeprefix(_RULE_PREFIX), when.date().isoformat())
         entry = entries[i] if entries else None
         days.setdefault(key, _Day()).add(str(entry) if entry is not None else None, when)
-    bodies = [
-        b for key in sorted(days) if (b := _next_version(session, key, days[key], settings, now))
+    versions = [
+        v for key in sorted(days) if (v := _next_version(session, key, days[key], settings, now))
     ]
-    if not bodies:
+    if not versions:
         return 0
+    bodies = [body for body, _ in versions]
     identity = _identity(session, settings, now)
     records = [_record(b) for b in ([identity] if identity else []) + bodies]
     source = source_for(
@@ -216,7 +224,30 @@ def record_sightings(
     )
     report = ImportReport(source="local:sightings")
     store_records(session, records, source=source, report=report, ctx=StoreContext(now=now))
+    _drop_superseded(session, versions, settings.intel_sighting_version_minutes)
     return len(bodies)
+
+
+def _drop_superseded(
+    session: Session,
+    versions: list[tuple[dict[str, Any], IntelObject | None]],
+    minutes: int,
+) -> None:
+    """Delete each superseded version written in the same clock slot as its successor."""
+    if minutes <= 0:
+        return
+    slot = minutes * 60
+    for body, held in versions:
+        if held is None or held.modified is None:
+            continue
+        if (
+            int(as_utc(held.modified).timestamp()) // slot
+            != int(_parse(body["modified"]).timestamp()) // slot
+        ):
+            continue
+        session.execute(delete(IntelProvenance).where(IntelProvenance.object_id == held.id))
+        session.delete(held)
+    session.flush()
 
 
 def _stix_time(value: object) -> datetime | None:

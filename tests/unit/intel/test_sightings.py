@@ -15,7 +15,7 @@ from stix2validator import validate_instance  # type: ignore[import-untyped]
 from civicshield import alerts, intel
 from civicshield.core import SYSTEM, FrozenClock, Tlp
 from civicshield.intel.matching import alert_level
-from civicshield.intel.models import IntelObject
+from civicshield.intel.models import IntelObject, IntelProvenance
 from civicshield.intel.sightings import (
     ENTRIES_PROPERTY,
     city_identity_id,
@@ -65,7 +65,7 @@ def test_counts_versions_and_replays(store: Runtime) -> None:
     with rt.session() as s:
         assert record_sightings(s, hits("spool-1", 0, 5, 7), now=now, settings=rt.settings) == 1
     with rt.session() as s:
-        later = now + timedelta(minutes=10)
+        later = now + timedelta(minutes=20)  # another 15-minute slot: both versions kept
         # spool-1 again (a replay after a crash) adds nothing; spool-2 is new
         replay = pl.concat([hits("spool-1", 0, 5, 7), hits("spool-2", 30, 42)])
         assert record_sightings(s, replay, now=later, settings=rt.settings) == 1
@@ -111,6 +111,36 @@ def test_counted_entries_are_kept_only_within_the_replay_horizon(store: Runtime)
         late = now + horizon * 1.3
         assert record_sightings(s, hits("spool-2", 1), now=late, settings=rt.settings) == 0
         assert body["count"] == 3
+
+
+def test_one_version_per_slot_the_last_carrying_every_count(store: Runtime) -> None:
+    rt, now = store, store.clock.now()  # 12:00, the start of a 15-minute slot
+    assert rt.settings.intel_sighting_version_minutes == 15
+    for minute in range(40):  # a hit in every batch for 40 minutes
+        with rt.session() as s:
+            at = now + timedelta(minutes=minute)
+            assert record_sightings(s, hits(f"spool-{minute}", 1), now=at, settings=rt.settings)
+    with rt.session() as s:
+        [seen] = indicator_sightings(s, IND)
+        assert (seen.count, seen.versions) == (40, 3)  # 12:00-12:15, 12:15-12:30, 12:30-
+        kept = s.scalars(
+            select(IntelObject.modified)
+            .where(IntelObject.type == "sighting")
+            .order_by(IntelObject.modified_key)
+        ).all()
+        assert [m.astimezone(UTC).strftime("%H:%M") for m in kept] == ["12:14", "12:29", "12:39"]
+        provenance = s.scalar(select(func.count(IntelProvenance.id)))
+        assert provenance == s.scalar(select(func.count(IntelObject.id)))  # none left orphaned
+
+
+def test_every_version_is_kept_when_slots_are_off(store: Runtime) -> None:
+    settings = store.settings.model_copy(update={"intel_sighting_version_minutes": 0})
+    for minute in range(5):
+        with store.session() as s:
+            at = store.clock.now() + timedelta(minutes=minute)
+            record_sightings(s, hits(f"spool-{minute}", 1), now=at, settings=settings)
+    with store.session() as s:
+        assert indicator_sightings(s, IND)[0].versions == 5
 
 
 def test_entries_written_as_a_list_by_earlier_versions_still_count(store: Runtime) -> None:
