@@ -20,9 +20,42 @@ from civicshield.intel.taxii.errors import BadTaxiiRequest
 from civicshield.intel.taxii.models import TaxiiEntry
 from civicshield.intel.taxii.stix import format_timestamp, parse_timestamp
 
-__all__ = ["PageOf", "Query", "page", "parse_query", "select_entries"]
+__all__ = [
+    "META_COLUMNS",
+    "EntryMeta",
+    "PageOf",
+    "Query",
+    "page",
+    "parse_query",
+    "select_entries",
+]
 
 _FILTERS = ("added_after", "match[id]", "match[type]", "match[version]", "match[spec_version]")
+
+
+@dataclass(frozen=True, slots=True)
+class EntryMeta:
+    """One stored version without its body: what filtering, choosing versions and paging read
+    (a plain object, not an ORM one: a full collection read loads every version's metadata)."""
+
+    id: int
+    stix_id: str
+    type: str
+    version: str
+    spec_version: str
+    media_type: str
+    date_added: datetime
+
+
+META_COLUMNS = (
+    TaxiiEntry.id,
+    TaxiiEntry.stix_id,
+    TaxiiEntry.type,
+    TaxiiEntry.version,
+    TaxiiEntry.spec_version,
+    TaxiiEntry.media_type,
+    TaxiiEntry.date_added,
+)
 
 
 @dataclass(frozen=True)
@@ -100,11 +133,13 @@ def parse_query(
     return Query(**{**query.__dict__, "next": token[-1] if token else None, "digest": digest})
 
 
-def _pick_versions(entries: list[TaxiiEntry], wanted: tuple[str, ...]) -> list[TaxiiEntry]:
+def _pick_versions(entries: list[EntryMeta], wanted: tuple[str, ...]) -> list[EntryMeta]:
     if "all" in wanted:
         return entries
+    if len(entries) == 1 and all(w in ("first", "last") for w in wanted):
+        return entries  # one version is both the first and the last
     ordered = sorted(entries, key=lambda e: (parse_timestamp(e.version), e.id))
-    chosen: dict[int, TaxiiEntry] = {}
+    chosen: dict[int, EntryMeta] = {}
     for value in wanted:
         if value == "first":
             chosen[ordered[0].id] = ordered[0]
@@ -116,9 +151,9 @@ def _pick_versions(entries: list[TaxiiEntry], wanted: tuple[str, ...]) -> list[T
     return list(chosen.values())
 
 
-def select_entries(entries: Sequence[TaxiiEntry], query: Query) -> list[TaxiiEntry]:
+def select_entries(entries: Sequence[EntryMeta], query: Query) -> list[EntryMeta]:
     """The entries the filters keep, sorted by (date_added, id)."""
-    by_object: dict[str, list[TaxiiEntry]] = {}
+    by_object: dict[str, list[EntryMeta]] = {}
     for entry in entries:
         if query.types and entry.type not in query.types:
             continue
@@ -127,7 +162,7 @@ def select_entries(entries: Sequence[TaxiiEntry], query: Query) -> list[TaxiiEnt
         if query.added_after is not None and entry.date_added <= query.added_after:
             continue
         by_object.setdefault(entry.stix_id, []).append(entry)
-    kept: list[TaxiiEntry] = []
+    kept: list[EntryMeta] = []
     for versions in by_object.values():
         if query.spec_versions:
             versions = [e for e in versions if e.spec_version in query.spec_versions]
@@ -141,12 +176,12 @@ def select_entries(entries: Sequence[TaxiiEntry], query: Query) -> list[TaxiiEnt
 
 @dataclass(frozen=True)
 class PageOf:
-    entries: list[TaxiiEntry]
+    entries: list[EntryMeta]
     more: bool
     next: str | None
 
 
-def _token(entry: TaxiiEntry, digest: str) -> str:
+def _token(entry: EntryMeta, digest: str) -> str:
     raw = json.dumps({"a": format_timestamp(entry.date_added), "i": entry.id, "f": digest})
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
@@ -162,7 +197,7 @@ def _cursor(token: str, digest: str) -> tuple[datetime, int]:
     return after, ident
 
 
-def page(entries: list[TaxiiEntry], query: Query) -> PageOf:
+def page(entries: list[EntryMeta], query: Query) -> PageOf:
     """One page of sorted `entries` after the query's `next` token."""
     if query.next:
         after = _cursor(query.next, query.digest)

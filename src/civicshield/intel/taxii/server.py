@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 
 from civicshield.core.errors import NotFound
 from civicshield.intel.taxii.access import (
@@ -20,7 +20,7 @@ from civicshield.intel.taxii.access import (
     visible_root,
 )
 from civicshield.intel.taxii.models import TaxiiApiRoot, TaxiiCollection, TaxiiEntry
-from civicshield.intel.taxii.query import Query, page, select_entries
+from civicshield.intel.taxii.query import META_COLUMNS, EntryMeta, Query, page, select_entries
 from civicshield.intel.taxii.schemas import ObjectPage
 from civicshield.intel.taxii.stix import format_timestamp
 
@@ -128,7 +128,7 @@ def collection_information(
     return _describe(session, caller, _collection(session, caller, slug, uuid))
 
 
-def _manifest_record(entry: TaxiiEntry) -> dict[str, Any]:
+def _manifest_record(entry: EntryMeta) -> dict[str, Any]:
     return {
         "id": entry.stix_id,
         "date_added": format_timestamp(entry.date_added),
@@ -153,11 +153,7 @@ def objects_page(
     require_read(session, caller, collection)
     # The per-version filters (type, id, added_after) run in SQL, bodies are left behind;
     # choosing versions and paging need each object's surviving versions, in Python.
-    statement = (
-        select(TaxiiEntry)
-        .options(defer(TaxiiEntry.body))
-        .where(TaxiiEntry.collection_id == collection.id)
-    )
+    statement = select(*META_COLUMNS).where(TaxiiEntry.collection_id == collection.id)
     if object_id is not None:
         statement = statement.where(TaxiiEntry.stix_id == object_id)
     if query.types:
@@ -166,7 +162,7 @@ def objects_page(
         statement = statement.where(TaxiiEntry.stix_id.in_(sorted(query.ids)))
     if query.added_after is not None:
         statement = statement.where(TaxiiEntry.date_added > query.added_after)
-    entries = list(session.scalars(statement))
+    entries = [EntryMeta(*row) for row in session.execute(statement)]
     if object_id is not None and not entries and not _holds(session, collection, object_id):
         raise NotFound(f"no object {object_id} in collection {uuid}")
     result = page(select_entries(entries, query), query)
@@ -209,13 +205,12 @@ def delete_object(
     collection = _collection(session, caller, slug, uuid)
     require_read(session, caller, collection)
     require_write(session, caller, collection)
-    entries = list(
-        session.scalars(
-            select(TaxiiEntry).where(
-                TaxiiEntry.collection_id == collection.id, TaxiiEntry.stix_id == object_id
-            )
+    rows = session.execute(
+        select(*META_COLUMNS).where(
+            TaxiiEntry.collection_id == collection.id, TaxiiEntry.stix_id == object_id
         )
     )
+    entries = [EntryMeta(*row) for row in rows]
     if not entries:
         raise NotFound(f"no object {object_id} in collection {uuid}")
     chosen = [e.id for e in select_entries(entries, query)]

@@ -28,10 +28,17 @@ def parse_timestamp(text: str) -> datetime:
     fractional digits are cut (Python keeps microseconds). ValueError when malformed."""
     if not isinstance(text, str) or not _TIMESTAMP.match(text):
         raise ValueError(f"{text!r} is not a STIX timestamp (YYYY-MM-DDTHH:MM:SS[.sss]Z)")
-    main, _, fraction = text[:-1].partition(".")
+    # By position (the pattern fixed them): `strptime` cost ~30 µs a call, and a collection
+    # read parses every version's timestamp.
+    fraction = text[20:-1]
     micros = int((fraction + "000000")[:6]) if fraction else 0
-    value = datetime.strptime(main, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
-    return value.replace(microsecond=micros)
+    try:
+        return datetime(
+            int(text[0:4]), int(text[5:7]), int(text[8:10]),
+            int(text[11:13]), int(text[14:16]), int(text[17:19]), micros, tzinfo=UTC,
+        )  # fmt: skip
+    except ValueError as exc:  # 2016-02-30 and the like
+        raise ValueError(f"{text!r} is not a valid date and time: {exc}") from None
 
 
 def format_timestamp(value: datetime, *, micro: bool = True) -> str:
