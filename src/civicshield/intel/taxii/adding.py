@@ -23,7 +23,13 @@ from civicshield.intel.taxii.admin import collection_by_uuid
 from civicshield.intel.taxii.errors import UnprocessableEnvelope
 from civicshield.intel.taxii.models import TaxiiCollection, TaxiiEntry, TaxiiStatus
 from civicshield.intel.taxii.schemas import TaxiiStatusRead
-from civicshield.intel.taxii.stix import media_type_for, shape_problem, spec_version_of, version_of
+from civicshield.intel.taxii.stix import (
+    media_type_for,
+    shape_problem,
+    spec_version_of,
+    version_of,
+    version_time,
+)
 from civicshield.intel.tlp import TLP_ORDER, tlp_of_refs
 
 __all__ = ["add_objects", "get_status", "post_objects", "status_read"]
@@ -99,6 +105,7 @@ def _add(
                 stix_id=ident,
                 type=obj["type"],
                 version=version,
+                version_at=version_time(version, now),
                 spec_version=spec,
                 media_type=media_type_for(spec),
                 date_added=now,

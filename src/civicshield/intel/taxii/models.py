@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from civicshield.store import Base, UTCDateTime
@@ -108,6 +108,9 @@ class TaxiiEntry(Base):
     stix_id: Mapped[str] = mapped_column(String(300), index=True)
     type: Mapped[str] = mapped_column(String(64), index=True)
     version: Mapped[str] = mapped_column(String(40))
+    # `version` as a time, so SQL can choose an object's first or last version (the text does
+    # not sort: "…59Z" and "…59.000Z" are the same instant).
+    version_at: Mapped[datetime] = mapped_column(UTCDateTime())
     spec_version: Mapped[str] = mapped_column(String(8), default="2.1")
     media_type: Mapped[str] = mapped_column(String(100))
     date_added: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
@@ -116,6 +119,9 @@ class TaxiiEntry(Base):
 
     __table_args__ = (
         UniqueConstraint("collection_id", "stix_id", "version", name="uq_taxii_entry_version"),
+        Index("ix_taxii_entry_page", "collection_id", "date_added", "id"),
+        # an object's versions, for choosing its first or last one in SQL
+        Index("ix_taxii_entry_object", "collection_id", "stix_id", "spec_version", "version_at"),
     )
 
 

@@ -25,9 +25,11 @@ __all__ = [
     "EntryMeta",
     "PageOf",
     "Query",
+    "cursor_of",
     "page",
     "parse_query",
     "select_entries",
+    "token_of",
 ]
 
 _FILTERS = ("added_after", "match[id]", "match[type]", "match[version]", "match[spec_version]")
@@ -197,10 +199,20 @@ def _cursor(token: str, digest: str) -> tuple[datetime, int]:
     return after, ident
 
 
+def cursor_of(query: Query) -> tuple[datetime, int] | None:
+    """The (date_added, row id) the query's `next` token says to continue after."""
+    return _cursor(query.next, query.digest) if query.next else None
+
+
+def token_of(entry: EntryMeta, query: Query) -> str:
+    """The `next` token that continues after `entry`."""
+    return _token(entry, query.digest)
+
+
 def page(entries: list[EntryMeta], query: Query) -> PageOf:
     """One page of sorted `entries` after the query's `next` token."""
-    if query.next:
-        after = _cursor(query.next, query.digest)
+    after = cursor_of(query)
+    if after is not None:
         entries = [e for e in entries if (e.date_added, e.id) > after]
     shown = entries[: query.limit]
     more = len(entries) > len(shown)

@@ -27,7 +27,13 @@ from civicshield.intel.taxii.models import (
     TaxiiStatus,
 )
 from civicshield.intel.taxii.schemas import SeedReport
-from civicshield.intel.taxii.stix import parse_timestamp, shape_problem, spec_version_of, version_of
+from civicshield.intel.taxii.stix import (
+    parse_timestamp,
+    shape_problem,
+    spec_version_of,
+    version_of,
+    version_time,
+)
 
 __all__ = ["clear", "seed"]
 
@@ -261,12 +267,14 @@ def _objects(
         media = str(record.get("media_type") or f"application/stix+json;version={spec}")
         if media.rsplit("=", 1)[-1] in ("2.0", "2.1"):
             spec = media.rsplit("=", 1)[-1]
+        version = version_of(obj, added)
         session.add(
             TaxiiEntry(
                 collection_id=row.id,
                 stix_id=obj["id"],
                 type=obj["type"],
-                version=version_of(obj, added),
+                version=version,
+                version_at=version_time(version, added),
                 spec_version=spec,
                 media_type=media,
                 date_added=added,

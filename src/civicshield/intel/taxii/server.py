@@ -21,6 +21,7 @@ from civicshield.intel.taxii.access import (
 )
 from civicshield.intel.taxii.models import TaxiiApiRoot, TaxiiCollection, TaxiiEntry
 from civicshield.intel.taxii.query import META_COLUMNS, EntryMeta, Query, page, select_entries
+from civicshield.intel.taxii.query_sql import handles, sql_page
 from civicshield.intel.taxii.schemas import ObjectPage
 from civicshield.intel.taxii.stix import format_timestamp
 
@@ -151,21 +152,15 @@ def objects_page(
     With `object_id`, only that object (NotFound when the collection has none of it)."""
     collection = _collection(session, caller, slug, uuid)
     require_read(session, caller, collection)
-    # The per-version filters (type, id, added_after) run in SQL, bodies are left behind;
-    # choosing versions and paging need each object's surviving versions, in Python.
-    statement = select(*META_COLUMNS).where(TaxiiEntry.collection_id == collection.id)
-    if object_id is not None:
-        statement = statement.where(TaxiiEntry.stix_id == object_id)
-    if query.types:
-        statement = statement.where(TaxiiEntry.type.in_(sorted(query.types)))
-    if query.ids:
-        statement = statement.where(TaxiiEntry.stix_id.in_(sorted(query.ids)))
-    if query.added_after is not None:
-        statement = statement.where(TaxiiEntry.date_added > query.added_after)
-    entries = [EntryMeta(*row) for row in session.execute(statement)]
-    if object_id is not None and not entries and not _holds(session, collection, object_id):
+    if handles(query):  # first, last or all versions: chosen and paged in SQL
+        result = sql_page(session, collection.id, query, object_id)
+        found = bool(result.entries)
+    else:  # timestamp versions: filtered in SQL, chosen and paged in Python
+        entries = _metadata(session, collection.id, query, object_id)
+        result = page(select_entries(entries, query), query)
+        found = bool(entries)
+    if object_id is not None and not found and not _holds(session, collection, object_id):
         raise NotFound(f"no object {object_id} in collection {uuid}")
-    result = page(select_entries(entries, query), query)
     items: list[Any]
     if view == "manifest":
         items = [_manifest_record(e) for e in result.entries]
@@ -186,6 +181,22 @@ def objects_page(
         first_added=format_timestamp(shown[0].date_added) if shown else None,
         last_added=format_timestamp(shown[-1].date_added) if shown else None,
     )
+
+
+def _metadata(
+    session: Session, collection_id: int, query: Query, object_id: str | None
+) -> list[EntryMeta]:
+    """Every version passing the per-version filters (type, id, added_after), no bodies."""
+    statement = select(*META_COLUMNS).where(TaxiiEntry.collection_id == collection_id)
+    if object_id is not None:
+        statement = statement.where(TaxiiEntry.stix_id == object_id)
+    if query.types:
+        statement = statement.where(TaxiiEntry.type.in_(sorted(query.types)))
+    if query.ids:
+        statement = statement.where(TaxiiEntry.stix_id.in_(sorted(query.ids)))
+    if query.added_after is not None:
+        statement = statement.where(TaxiiEntry.date_added > query.added_after)
+    return [EntryMeta(*row) for row in session.execute(statement)]
 
 
 def _holds(session: Session, collection: TaxiiCollection, object_id: str) -> bool:

@@ -15,6 +15,7 @@ __all__ = [
     "shape_problem",
     "spec_version_of",
     "version_of",
+    "version_time",
 ]
 
 STIX_MEDIA_TYPE = "application/stix+json;version={}"
@@ -55,6 +56,15 @@ def version_of(obj: dict[str, Any], date_added: datetime) -> str:
         if isinstance(value, str):
             return value
     return format_timestamp(date_added, micro=False)
+
+
+def version_time(version: str, date_added: datetime) -> datetime:
+    """`version` as a time (`TaxiiEntry.version_at`); the date added where it is not a STIX
+    timestamp (the fixture loader takes what a data file holds)."""
+    try:
+        return parse_timestamp(version)
+    except ValueError:
+        return date_added
 
 
 def spec_version_of(obj: dict[str, Any]) -> str:
