@@ -158,6 +158,19 @@ def client(app):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
+def runtime_pg(postgres_server: object, tmp_path: Path, clock: FrozenClock) -> Iterator[Runtime]:
+    """A runtime on a fresh database of the harness's PostgreSQL (row locks, races); mark the
+    test `postgres`."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    url: str = postgres_server.create_database(name)  # type: ignore[attr-defined]
+    upgrade(url)
+    rt = build_runtime(make_settings(tmp_path / "var", database_url=url), clock=clock)
+    yield rt
+    rt.close()
+    postgres_server.drop_database(name)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
 def runtime_any(any_db_url: str, tmp_path: Path, clock: FrozenClock) -> Iterator[Runtime]:
     """A runtime on SQLite and, as a second parameter, on the harness's PostgreSQL."""
     upgrade(any_db_url)
