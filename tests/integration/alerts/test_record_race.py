@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from civicshield import alerts
+from civicshield.alerts import record
 from civicshield.alerts.models import Alert
 from civicshield.core import FrozenClock
 from civicshield.runtime import Runtime
@@ -58,8 +59,6 @@ def test_two_batches_taking_two_alerts_in_opposite_orders_do_not_deadlock(
     first while A waits for the second: PostgreSQL would abort one of them (deadlock). Locking
     in dedup-key order, B waits for A's first lock and both batches count."""
     rt = runtime_pg
-    from civicshield.alerts import record
-
     with rt.session() as s:  # both alerts exist, so each worker only locks and adds
         alerts.record_matches(
             s, pl.concat([matches(1, src="10.0.0.1"), matches(1, src="10.0.0.2")]),
